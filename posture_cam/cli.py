@@ -1,0 +1,172 @@
+"""The ``posture-cam`` command line.
+
+Exit codes (also in the README):
+    0  every picture was read and could be measured
+    1  at least one picture was read but could not be measured (a quality gate said why)
+    2  usage error: bad arguments, or no picture files found
+    3  no pose model is available (see ``posture-cam models fetch``)
+    4  at least one file could not be read as an image
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TextIO
+
+__all__ = ["main", "build_parser", "iter_image_files", "EXIT_OK", "EXIT_NOT_MEASURABLE",
+           "EXIT_USAGE", "EXIT_NO_MODEL", "EXIT_UNREADABLE"]
+
+EXIT_OK = 0
+EXIT_NOT_MEASURABLE = 1
+EXIT_USAGE = 2
+EXIT_NO_MODEL = 3
+EXIT_UNREADABLE = 4
+
+IMAGE_SUFFIXES = frozenset(
+    {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".gif", ".bmp", ".tif", ".tiff"}
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .model_cli import add_models_parser
+    from .models import DEFAULT_VARIANT, VARIANTS
+
+    parser = argparse.ArgumentParser(
+        prog="posture-cam",
+        description="Side-view posture check from photos, on this computer only.",
+        epilog="Exit codes: 0 all measured; 1 some pictures not measurable; 2 usage error; "
+        "3 no pose model; 4 some files not readable as images.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    an = sub.add_parser(
+        "analyze",
+        help="analyse photos (files or folders, searched recursively)",
+        description="Analyse side-view photos. Folders are searched recursively for "
+        + ", ".join(sorted(IMAGE_SUFFIXES)) + " files.",
+    )
+    an.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
+    an.add_argument("--variant", choices=VARIANTS, default=DEFAULT_VARIANT,
+                    help=f"pose model size (default {DEFAULT_VARIANT})")
+    an.add_argument("--model", metavar="FILE", default=os.environ.get("POSTURE_CAM_MODEL"),
+                    help="use this pose_landmarker .task file (or set POSTURE_CAM_MODEL)")
+    an.add_argument("--json", metavar="OUT", help="write all results as JSON to OUT")
+    an.add_argument("--csv", metavar="OUT", help="write one row per picture to OUT")
+    an.add_argument("--no-progress", action="store_true", help="no progress bar on folders")
+    add_models_parser(sub)
+    return parser
+
+
+def iter_image_files(paths: Sequence[str]) -> Iterator[Path]:
+    """Files named on the command line, then picture files found in folders (sorted)."""
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            yield from sorted(
+                f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES
+            )
+        else:
+            yield p
+
+
+class _Progress:
+    """A one-line progress bar on stderr (line by line when stderr is not a terminal)."""
+
+    def __init__(self, total: int, stream: TextIO, enabled: bool) -> None:
+        self.total, self.stream, self.enabled = total, stream, enabled and total > 0
+        self.tty = stream.isatty()
+        self.done = 0
+
+    def step(self, label: str) -> None:
+        if not self.enabled:
+            return
+        self.done += 1
+        width = 30
+        filled = round(width * self.done / self.total)
+        bar = "#" * filled + "." * (width - filled)
+        line = f"[{bar}] {self.done}/{self.total} {label}"
+        if self.tty:
+            self.stream.write("\r" + line[:100].ljust(100))
+            if self.done == self.total:
+                self.stream.write("\n")
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+
+def _print_table(records: list[dict], out: TextIO) -> None:
+    name_w = max([4] + [len(r["file"]) for r in records])
+    out.write(f"{'file'.ljust(name_w)}  {'people':>6}  {'side':>5}  result\n")
+    for r in records:
+        people = "-" if r["people_found"] is None else str(r["people_found"])
+        side = r["near_side"] or "-"
+        if r["measurable"]:
+            result = "ok: side view, whole body, standing"
+        else:
+            result = r["findings"][0]["message"]
+        out.write(f"{r['file'].ljust(name_w)}  {people:>6}  {side:>5}  {result}\n")
+        for f in r["findings"]:
+            out.write(f"{'':{name_w}}  {'':6}  {'':5}    - {f['message']} {f['hint']}\n")
+
+
+def _exit_code(records: list[dict], read_codes: frozenset[str]) -> int:
+    codes = [f["code"] for r in records for f in r["findings"] if f["severity"] == "block"]
+    if any(c in read_codes for c in codes):
+        return EXIT_UNREADABLE
+    if any(not r["measurable"] for r in records):
+        return EXIT_NOT_MEASURABLE
+    return EXIT_OK
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from .detect import DetectorOptions, PoseDetector
+    from .images import ERROR_CODES
+    from .models import ModelUnavailableError, resolve_model
+    from .pipeline import analyze_file
+    from .report import CSV_COLUMNS, analysis_record, csv_row
+
+    files = list(iter_image_files(args.paths))
+    if not files:
+        print("No picture files found in: " + ", ".join(args.paths), file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        model = resolve_model(
+            args.variant, args.model, progress=lambda m: print(m, file=sys.stderr)
+        )
+    except ModelUnavailableError as err:
+        print(str(err), file=sys.stderr)
+        return EXIT_NO_MODEL
+
+    has_folder = any(Path(p).is_dir() for p in args.paths)
+    progress = _Progress(len(files), sys.stderr, has_folder and not args.no_progress)
+    records = []
+    with PoseDetector(DetectorOptions(model_path=model.path, mode="image")) as detector:
+        for path in files:
+            records.append(analysis_record(analyze_file(path, detector, name=str(path))))
+            progress.step(path.name)
+
+    _print_table(records, sys.stdout)
+    if args.json:
+        payload = {"model": {"variant": model.variant, "sha256": model.sha256}, "results": records}
+        Path(args.json).write_text(json.dumps(payload, indent=2, default=float), encoding="utf-8")
+    if args.csv:
+        with open(args.csv, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(CSV_COLUMNS))
+            writer.writeheader()
+            writer.writerows(csv_row(r) for r in records)
+    return _exit_code(records, ERROR_CODES)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "analyze":
+        return _analyze(args)
+    from .model_cli import run_models_command
+
+    return run_models_command(args)

@@ -1,0 +1,340 @@
+"""Quality gates: decide whether a detection can be measured, and say why not.
+
+A gated result is *inconclusive*, never a guess. Each finding carries a stable ``code`` (for
+JSON, tests and exit codes), a ``message`` saying what is wrong and a ``hint`` saying how to
+take a better picture. Pure numpy: no I/O, no mediapipe.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from .landmarks import SIDE_LANDMARKS, Landmark, Side, near_side_index
+from .types import Detection, Pose
+
+__all__ = [
+    "Finding",
+    "GateReport",
+    "GateThresholds",
+    "check_detection",
+    "near_side",
+    "facing_direction",
+    "side_view_ratio",
+]
+
+Severity = Literal["block", "warn"]
+Facing = Literal["+x", "-x"]
+
+# Near-side body parts that must be seen for a sagittal measurement.
+REQUIRED_PARTS = ("ear", "shoulder", "hip", "knee", "ankle", "heel", "toe")
+
+
+@dataclass(frozen=True)
+class GateThresholds:
+    """Every gate threshold in one place.
+
+    Attributes:
+        min_visibility: a required near-side landmark below this is "not visible".
+        min_presence: a required landmark below this is "outside the picture".
+        edge_margin_ratio: landmarks closer to the image border than this fraction of the
+            image size count as cropped (the heel and toe sit right at the body's edge).
+        max_side_view_ratio: left-right shoulder and hip separation across the trunk axis,
+            divided by trunk length. DESIGN.md: real side views < ~0.16, front/back > 0.5.
+        min_body_height_ratio: body length (see :func:`body_length_px`) as a fraction of
+            the picture height.
+        min_body_height_px: the same in pixels of the analysed image; below it the outline
+            is too coarse to measure curvature.
+        second_person_visibility: mean visibility of a second pose's trunk and legs above
+            which it counts as a real second person (not a ghost of the first).
+        second_person_size_ratio: a second pose this large relative to the main one counts.
+        max_trunk_lean_deg: trunk (hip -> shoulder) lean from vertical; more is not standing.
+        max_knee_flexion_deg: more knee bend is not standing straight.
+        max_ankle_offset_ratio: horizontal hip-to-ankle offset / leg length; more means the
+            feet are not under the hips (walking, lunging).
+    """
+
+    min_visibility: float = 0.5
+    min_presence: float = 0.5
+    edge_margin_ratio: float = 0.0
+    max_side_view_ratio: float = 0.30
+    min_body_height_ratio: float = 0.40
+    min_body_height_px: float = 200.0
+    second_person_visibility: float = 0.5
+    second_person_size_ratio: float = 0.25
+    max_trunk_lean_deg: float = 20.0
+    max_knee_flexion_deg: float = 25.0
+    max_ankle_offset_ratio: float = 0.25
+
+
+DEFAULT_THRESHOLDS = GateThresholds()
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One reason a picture cannot be measured (``block``) or needs care (``warn``)."""
+
+    code: str
+    message: str
+    hint: str
+    severity: Severity = "block"
+    value: float | None = None
+    threshold: float | None = None
+
+
+@dataclass(frozen=True)
+class GateReport:
+    """The gates' verdict for one detection.
+
+    Attributes:
+        findings: every problem found, blocking ones first.
+        near_side: the subject's side nearer the camera, when a person was found.
+        facing: image direction the person faces ("+x" = image right), when known.
+        side_view_ratio: the measured side-view ratio (see :func:`side_view_ratio`).
+    """
+
+    findings: tuple[Finding, ...] = field(default_factory=tuple)
+    near_side: Side | None = None
+    facing: Facing | None = None
+    side_view_ratio: float | None = None
+
+    @property
+    def passed(self) -> bool:
+        return not any(f.severity == "block" for f in self.findings)
+
+    @property
+    def blocking(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity == "block")
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(f.code for f in self.findings)
+
+
+def near_side(pose: Pose) -> Side:
+    """The subject's side nearer the camera: the side whose landmarks are more visible.
+
+    MediaPipe's relative depth (smaller = nearer) breaks near-ties in visibility.
+    """
+    parts = ("shoulder", "hip", "knee", "ankle")
+    left = [near_side_index(p, "left") for p in parts]
+    right = [near_side_index(p, "right") for p in parts]
+    vis_diff = float(pose.visibility[left].mean() - pose.visibility[right].mean())
+    if abs(vis_diff) > 0.05:
+        return "left" if vis_diff > 0 else "right"
+    return "left" if pose.z_px[left].mean() <= pose.z_px[right].mean() else "right"
+
+
+def facing_direction(pose: Pose, side: Side) -> Facing:
+    """Image direction the person faces: nose ahead of the ear, toe ahead of the heel."""
+    ear = pose.xy_px[near_side_index("ear", side)]
+    nose = pose.xy_px[Landmark.NOSE]
+    heel = pose.xy_px[near_side_index("heel", side)]
+    toe = pose.xy_px[near_side_index("toe", side)]
+    vote = (nose[0] - ear[0]) + (toe[0] - heel[0])
+    return "+x" if vote >= 0 else "-x"
+
+
+def _trunk(pose: Pose) -> tuple[np.ndarray, np.ndarray]:
+    sh = pose.xy_px[[Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER]].mean(axis=0)
+    hp = pose.xy_px[[Landmark.LEFT_HIP, Landmark.RIGHT_HIP]].mean(axis=0)
+    return sh, hp
+
+
+def side_view_ratio(pose: Pose) -> float:
+    """How far apart the left and right shoulders and hips are, across the trunk.
+
+    The left-to-right shoulder and hip vectors are projected on the direction perpendicular
+    to the trunk axis (hip centre -> shoulder centre); the mean of their lengths is divided by
+    the trunk length. Perspective moves far-side points along the trunk, not across it, so
+    the ratio stays small for a true side view whatever the camera height; it is the same at
+    any image resolution. Returns ``inf`` for a degenerate trunk.
+    """
+    sh, hp = _trunk(pose)
+    axis = sh - hp
+    length = float(np.hypot(*axis))
+    if not math.isfinite(length) or length < 1e-6:
+        return math.inf
+    across = np.array([-axis[1], axis[0]]) / length
+    d_sh = pose.xy_px[Landmark.LEFT_SHOULDER] - pose.xy_px[Landmark.RIGHT_SHOULDER]
+    d_hp = pose.xy_px[Landmark.LEFT_HIP] - pose.xy_px[Landmark.RIGHT_HIP]
+    return float((abs(d_sh @ across) + abs(d_hp @ across)) / 2.0 / length)
+
+
+def _angle_from_vertical_deg(top: np.ndarray, bottom: np.ndarray) -> float:
+    dx, dy = top - bottom
+    return math.degrees(math.atan2(abs(dx), -dy)) if (dx or dy) else 0.0
+
+
+def _knee_flexion_deg(pose: Pose, side: Side) -> float:
+    hip = pose.xy_px[near_side_index("hip", side)]
+    knee = pose.xy_px[near_side_index("knee", side)]
+    ankle = pose.xy_px[near_side_index("ankle", side)]
+    a, b = hip - knee, ankle - knee
+    denom = float(np.hypot(*a) * np.hypot(*b))
+    if denom < 1e-9:
+        return 0.0
+    cos = float(np.clip(a @ b / denom, -1.0, 1.0))
+    return 180.0 - math.degrees(math.acos(cos))
+
+
+def _pose_size_px(pose: Pose) -> float:
+    span = pose.xy_px.max(axis=0) - pose.xy_px.min(axis=0)
+    return float(np.hypot(*span))
+
+
+def _is_real_second_person(main: Pose, other: Pose, t: GateThresholds) -> bool:
+    body = [i for pair in SIDE_LANDMARKS.values() for i in pair]
+    if float(other.visibility[body].mean()) < t.second_person_visibility:
+        return False
+    if _pose_size_px(other) < t.second_person_size_ratio * _pose_size_px(main):
+        return False
+    # MediaPipe sometimes returns the same person twice; a real second person stands apart.
+    offset = np.median(np.hypot(*(other.xy_px - main.xy_px).T))
+    return bool(offset > 0.1 * _pose_size_px(main))
+
+
+def check_detection(
+    detection: Detection, thresholds: GateThresholds = DEFAULT_THRESHOLDS
+) -> GateReport:
+    """Run every gate on a detection and collect the findings.
+
+    Gates run in order of how fundamental they are: with nobody found nothing else is
+    checked; otherwise all problems are reported so a person can fix them in one go.
+    """
+    t = thresholds
+    main = detection.person
+    if main is None:
+        return GateReport(
+            findings=(
+                Finding(
+                    "no_person",
+                    "No person was found in this picture.",
+                    "Stand side-on to the camera with your whole body in view, in good light.",
+                ),
+            )
+        )
+    w, h = detection.image_size
+    findings: list[Finding] = []
+
+    others = [p for p in detection.poses if p is not main]
+    if any(_is_real_second_person(main, p, t) for p in others):
+        findings.append(
+            Finding(
+                "several_people",
+                "More than one person is in the picture.",
+                "Take the photo with only the person being checked in view.",
+                value=float(detection.n_people),
+            )
+        )
+
+    side = near_side(main)
+    facing = facing_direction(main, side)
+    ratio = side_view_ratio(main)
+    if not ratio <= t.max_side_view_ratio:
+        findings.append(
+            Finding(
+                "not_side_view",
+                "This looks like a front or back view, not a side view.",
+                "Turn 90° so that one shoulder points at the camera, arms relaxed at your sides.",
+                value=ratio,
+                threshold=t.max_side_view_ratio,
+            )
+        )
+
+    missing = []
+    margin_x, margin_y = t.edge_margin_ratio * w, t.edge_margin_ratio * h
+    for part in REQUIRED_PARTS:
+        i = near_side_index(part, side)
+        x, y = main.xy_px[i]
+        inside = margin_x <= x <= w - margin_x and margin_y <= y <= h - margin_y
+        if not inside or main.presence[i] < t.min_presence or main.visibility[i] < t.min_visibility:
+            missing.append(part)
+    if missing:
+        findings.append(
+            Finding(
+                "body_cropped",
+                "Part of the body is cut off or hidden: " + ", ".join(missing) + ".",
+                "Step back so your whole body, from ears to toes, is in the picture and "
+                "nothing stands in front of you.",
+                value=float(len(missing)),
+            )
+        )
+
+    body_h = body_length_px(main, side)
+    if not missing and (body_h < t.min_body_height_ratio * h or body_h < t.min_body_height_px):
+        findings.append(
+            Finding(
+                "person_too_small",
+                f"The person is too small in the picture (about {body_h / h:.0%} of its "
+                "height).",
+                "Move the camera closer, or zoom in, so the body fills most of the picture height.",
+                value=body_h / h,
+                threshold=t.min_body_height_ratio,
+            )
+        )
+
+    if not missing and ratio <= t.max_side_view_ratio:
+        findings.extend(_standing_findings(main, side, t))
+
+    findings.sort(key=_priority)
+    return GateReport(
+        findings=tuple(findings),
+        near_side=side,
+        facing=facing,
+        side_view_ratio=ratio if math.isfinite(ratio) else None,
+    )
+
+
+# The first blocking finding is the headline; a cropped body makes the side-view ratio and
+# the standing checks unreliable, so it comes before them.
+_ORDER = ("no_person", "several_people", "body_cropped", "not_side_view", "person_too_small",
+          "not_standing")
+
+
+def _priority(f: Finding) -> tuple[int, int]:
+    rank = _ORDER.index(f.code) if f.code in _ORDER else len(_ORDER)
+    return (f.severity != "block", rank)
+
+
+def body_length_px(pose: Pose, side: Side) -> float:
+    """Ear-shoulder-hip-knee-ankle-heel chain length: body height that ignores posture.
+
+    Sitting or bending shortens the vertical extent but not this chain, so "too small" is
+    not confused with "not standing".
+    """
+    chain = [near_side_index(p, side) for p in ("ear", "shoulder", "hip", "knee", "ankle", "heel")]
+    pts = pose.xy_px[chain]
+    return float(np.hypot(*np.diff(pts, axis=0).T).sum())
+
+
+def _standing_findings(pose: Pose, side: Side, t: GateThresholds) -> list[Finding]:
+    hint = "Stand upright and relaxed, feet hip-width apart under your hips, looking ahead."
+    sh = pose.xy_px[near_side_index("shoulder", side)]
+    hip = pose.xy_px[near_side_index("hip", side)]
+    knee = pose.xy_px[near_side_index("knee", side)]
+    ankle = pose.xy_px[near_side_index("ankle", side)]
+    lean = _angle_from_vertical_deg(sh, hip)
+    flex = _knee_flexion_deg(pose, side)
+    leg = float(np.hypot(*(hip - knee)) + np.hypot(*(knee - ankle)))
+    offset = abs(float(hip[0] - ankle[0])) / leg if leg > 0 else math.inf
+    reasons = []
+    if lean > t.max_trunk_lean_deg:
+        reasons.append(f"the trunk leans {lean:.0f}° from vertical")
+    if flex > t.max_knee_flexion_deg:
+        reasons.append(f"the knee is bent {flex:.0f}°")
+    if offset > t.max_ankle_offset_ratio:
+        reasons.append("the feet are not under the hips")
+    if not reasons:
+        return []
+    return [
+        Finding(
+            "not_standing",
+            "This does not look like relaxed standing: " + "; ".join(reasons) + ".",
+            hint,
+            value=max(lean, flex),
+        )
+    ]
