@@ -34,6 +34,7 @@ class DetectorOptions:
         min_detection_confidence / min_presence_confidence / min_tracking_confidence:
             MediaPipe's thresholds (0..1).
         segmentation_masks: also return each person's mask (needed for the back outline).
+        variant: "lite", "full" or "heavy" when known; picks matching calibration.
     """
 
     model_path: str | os.PathLike[str]
@@ -43,6 +44,7 @@ class DetectorOptions:
     min_presence_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
     segmentation_masks: bool = True
+    variant: str | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in ("image", "video"):

@@ -1,7 +1,7 @@
-"""File or frame -> detection -> gates (-> metrics -> assessment): the one place stages meet.
+"""File or frame -> detection -> gates -> metrics -> assessment: the one place stages meet.
 
 Keeps the order of work and the hand-over between resolutions: inference runs on a
-downscaled copy, while landmarks are also given at the photo's full resolution for overlays.
+downscaled copy, while drawing scales the results back onto the full-resolution photo.
 """
 
 from __future__ import annotations
@@ -10,21 +10,30 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .calibration import Calibration, load_calibration
+from .classify import Assessment, classify
 from .detect import PoseDetector
 from .gates import DEFAULT_THRESHOLDS, Finding, GateReport, GateThresholds, check_detection
 from .images import ImageLoadError, LoadedImage, inference_view, load_image
-from .types import Detection
+from .metrics import compute_posture_metrics
+from .types import Detection, PostureMetrics
 
-__all__ = ["PhotoAnalysis", "analyze_image", "analyze_file", "INFERENCE_MAX_SIDE_PX"]
+__all__ = [
+    "PhotoAnalysis",
+    "analyze_detection",
+    "analyze_image",
+    "analyze_file",
+    "INFERENCE_MAX_SIDE_PX",
+]
 
-# MediaPipe resizes to 256 px inside; more pixels only help the segmentation mask's edges,
-# and 1280 px keeps a 12-megapixel photo well under half a second.
+# MediaPipe resizes to 256 px inside; more pixels only sharpen the segmentation mask's
+# edges, and 1280 px keeps a 12-megapixel photo well under half a second.
 INFERENCE_MAX_SIDE_PX = 1280
 
 
 @dataclass(frozen=True, eq=False)
 class PhotoAnalysis:
-    """Everything known about one photo.
+    """Everything known about one photo or frame.
 
     Attributes:
         name: the file name shown to people.
@@ -32,6 +41,8 @@ class PhotoAnalysis:
         detection: poses found on the inference copy (its own pixel frame), or None.
         scale: full-resolution pixels per inference pixel (>= 1).
         gates: the quality gates' findings; a read error is reported as a blocking finding.
+        metrics: the measures, when the gates passed.
+        assessment: the pattern call (inconclusive when it cannot be made).
     """
 
     name: str
@@ -39,31 +50,49 @@ class PhotoAnalysis:
     detection: Detection | None
     scale: float
     gates: GateReport
+    metrics: PostureMetrics | None
+    assessment: Assessment
 
     @property
     def measurable(self) -> bool:
-        return self.gates.passed
+        return self.gates.passed and self.metrics is not None
 
 
-def _read_error_report(err: ImageLoadError) -> GateReport:
-    return GateReport(findings=(Finding(err.code, err.message, err.hint),))
+def analyze_detection(
+    detection: Detection,
+    *,
+    variant: str | None = None,
+    calibration: Calibration | None = None,
+    thresholds: GateThresholds = DEFAULT_THRESHOLDS,
+) -> tuple[GateReport, PostureMetrics | None, Assessment]:
+    """Gates, metrics and assessment for one detection (photo or video frame)."""
+    gates = check_detection(detection, thresholds)
+    metrics = None
+    person = detection.person
+    if gates.passed and person is not None and gates.near_side and gates.facing:
+        metrics = compute_posture_metrics(
+            person, gates.near_side, gates.facing, calibration or load_calibration(), variant
+        )
+    return gates, metrics, classify(gates, metrics)
 
 
 def analyze_image(
     image: LoadedImage,
     detector: PoseDetector,
+    *,
+    calibration: Calibration | None = None,
     thresholds: GateThresholds = DEFAULT_THRESHOLDS,
 ) -> PhotoAnalysis:
-    """Detect and gate one decoded photo."""
+    """Detect, gate, measure and classify one decoded photo."""
     small, scale = inference_view(image.rgb, INFERENCE_MAX_SIDE_PX)
     detection = detector.detect(small)
-    return PhotoAnalysis(
-        name=image.name,
-        image=image,
-        detection=detection,
-        scale=scale,
-        gates=check_detection(detection, thresholds),
+    gates, metrics, assessment = analyze_detection(
+        detection,
+        variant=detector.options.variant,
+        calibration=calibration,
+        thresholds=thresholds,
     )
+    return PhotoAnalysis(image.name, image, detection, scale, gates, metrics, assessment)
 
 
 def analyze_file(
@@ -71,6 +100,7 @@ def analyze_file(
     detector: PoseDetector,
     *,
     name: str | None = None,
+    calibration: Calibration | None = None,
     thresholds: GateThresholds = DEFAULT_THRESHOLDS,
 ) -> PhotoAnalysis:
     """Read and analyse one file; a file that cannot be read gives a finding, not an error."""
@@ -78,7 +108,6 @@ def analyze_file(
     try:
         image = load_image(source, name=label)
     except ImageLoadError as err:
-        return PhotoAnalysis(
-            name=label, image=None, detection=None, scale=1.0, gates=_read_error_report(err)
-        )
-    return analyze_image(image, detector, thresholds)
+        gates = GateReport(findings=(Finding(err.code, err.message, err.hint),))
+        return PhotoAnalysis(label, None, None, 1.0, gates, None, classify(gates, None))
+    return analyze_image(image, detector, calibration=calibration, thresholds=thresholds)

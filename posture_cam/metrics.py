@@ -1,0 +1,290 @@
+"""Landmarks + segmentation mask -> sagittal posture measures (pure numpy, no I/O).
+
+How the outline is read (see :mod:`posture_cam.geometry` for the sign conventions):
+
+1. The person is mirrored to face +x.
+2. Standing height ``H`` in pixels comes from the floor (lowest row of the person's mask)
+   and the ear: the ear canal sits at 0.926 H in adults (anthropometric tables; the
+   synthetic bodies give 0.926 ± 0.002).
+3. The back and front outline of the trunk and pelvis are traced row by row from inside
+   the trunk, sub-pixel, and smoothed over 0.5 % of H.
+4. Surface lordosis is the angle between the back-outline chords (±2 % H) at the L1 level
+   (0.675 H) and the S1 level (0.585 H), as DIERS does on the skin and as the ground truth
+   defines it; pelvic tilt (ASIS-PSIS) has no landmark and is estimated from the shape of
+   the outline around the pelvis. Both go through the fitted :class:`Calibration`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .calibration import Calibration, LinearModel
+from .geometry import (
+    EdgeProfile,
+    chord_inclination_deg,
+    edge_profile,
+    flexion_deg,
+    hollow_depth_px,
+    inclination_deg,
+    joint_angle_deg,
+    mirror_x,
+    profile_x_at,
+    smooth_profile,
+)
+from .landmarks import Side, near_side_index
+from .types import Measurement, OutlineGeometry, Pose, PostureMetrics
+
+__all__ = [
+    "EAR_HEIGHT_RATIO",
+    "L1_LEVEL_RATIO",
+    "S1_LEVEL_RATIO",
+    "CHORD_HALF_SPAN_RATIO",
+    "FEATURE_LEVELS",
+    "FEATURE_NAMES",
+    "OutlineFeatures",
+    "outline_features",
+    "pose_features",
+    "compute_posture_metrics",
+]
+
+EAR_HEIGHT_RATIO = 0.926
+L1_LEVEL_RATIO = 0.675
+S1_LEVEL_RATIO = 0.585
+CHORD_HALF_SPAN_RATIO = 0.02
+SMOOTH_SIGMA_RATIO = 0.005
+OUTLINE_TOP_RATIO = 0.85
+OUTLINE_BOTTOM_RATIO = 0.35
+# Heights (fractions of H) where outline chord inclinations feed the fitted estimates: from
+# the gluteal fold to the lower thorax, so the pelvis's outline and the lumbar curve are
+# both sampled.
+FEATURE_LEVELS = tuple(round(0.42 + 0.02 * k, 2) for k in range(19))
+FEATURE_NAMES = (
+    ("lordosis_raw_deg",)
+    + tuple(f"back_incl_{lv:.2f}" for lv in FEATURE_LEVELS)
+    + tuple(f"front_incl_{lv:.2f}" for lv in FEATURE_LEVELS)
+    + ("thigh_incl_deg", "trunk_incl_deg", "shank_incl_deg")
+)
+# The back outline must be found on this share of rows between the two bulges.
+MIN_OUTLINE_COVERAGE = 0.9
+
+
+@dataclass(frozen=True, eq=False)
+class OutlineFeatures:
+    """Everything read off the outline, in the person-faces-+x frame.
+
+    ``vector`` is ordered like :data:`FEATURE_NAMES`; ``flags`` names what went wrong.
+    """
+
+    vector: np.ndarray
+    back: EdgeProfile
+    front: EdgeProfile
+    floor_y_px: float
+    stature_px: float
+    depth_px: float
+    flags: tuple[str, ...]
+
+
+def _p(xy: np.ndarray, part: str, side: Side) -> np.ndarray:
+    return xy[near_side_index(part, side)]
+
+
+def _floor_y(mask: np.ndarray, threshold: float = 0.5) -> float:
+    rows = np.flatnonzero((mask >= threshold).any(axis=1))
+    return float(rows[-1] + 1) if rows.size else math.nan
+
+
+def outline_features(
+    mask: np.ndarray, xy_px: np.ndarray, side: Side
+) -> OutlineFeatures:
+    """Trace the outline and compute the feature vector; never raises on poor data.
+
+    Args:
+        mask: (H, W) person probability, **already mirrored** so the person faces +x.
+        xy_px: (33, 2) landmarks in the same mirrored frame.
+        side: the subject's side nearer the camera.
+    """
+    flags: list[str] = []
+    nan_vec = np.full(len(FEATURE_NAMES), np.nan)
+    empty = EdgeProfile(np.zeros(0), np.zeros(0))
+    floor = _floor_y(mask)
+    ear, sh, hip = (_p(xy_px, k, side) for k in ("ear", "shoulder", "hip"))
+    stature = (floor - ear[1]) / EAR_HEIGHT_RATIO
+    if not (math.isfinite(stature) and stature > 50):
+        return OutlineFeatures(nan_vec, empty, empty, floor, stature, math.nan, ("no_outline",))
+    r0 = int(math.floor(floor - OUTLINE_TOP_RATIO * stature))
+    r1 = int(math.ceil(floor - OUTLINE_BOTTOM_RATIO * stature))
+    rows = np.arange(r0, r1) + 0.5
+    dy = sh[1] - hip[1]
+    if not (math.isfinite(dy) and abs(dy) > 1e-6):
+        return OutlineFeatures(nan_vec, empty, empty, floor, stature, math.nan, ("no_outline",))
+    # A point inside the trunk on every row: the hip-shoulder line, extended below the hip.
+    ref = hip[0] + (rows - hip[1]) / dy * (sh[0] - hip[0])
+    sigma = SMOOTH_SIGMA_RATIO * stature
+    back = smooth_profile(edge_profile(mask, r0, r1, ref, side="back"), sigma)
+    front = smooth_profile(edge_profile(mask, r0, r1, ref, side="front"), sigma)
+
+    def level(ratio: float) -> float:
+        return floor - ratio * stature
+
+    half = CHORD_HALF_SPAN_RATIO * stature
+    lumbar = (back.y_px >= level(0.80)) & (back.y_px <= level(0.45))
+    coverage = float(np.isfinite(back.x_px[lumbar]).mean()) if lumbar.any() else 0.0
+    if coverage < MIN_OUTLINE_COVERAGE:
+        flags.append("outline_gaps")
+    if _arm_behind_back(xy_px, side, back):
+        flags.append("arm_behind_back")
+
+    lordosis_raw = chord_inclination_deg(back, level(L1_LEVEL_RATIO), half) - (
+        chord_inclination_deg(back, level(S1_LEVEL_RATIO), half)
+    )
+    vec = np.array(
+        [lordosis_raw]
+        + [chord_inclination_deg(back, level(lv), half) for lv in FEATURE_LEVELS]
+        + [chord_inclination_deg(front, level(lv), half) for lv in FEATURE_LEVELS]
+        + [
+            inclination_deg(_p(xy_px, "knee", side), hip),
+            inclination_deg(hip, sh),
+            inclination_deg(_p(xy_px, "ankle", side), _p(xy_px, "knee", side)),
+        ],
+        dtype=np.float64,
+    )
+    if not np.isfinite(vec).all() and "outline_gaps" not in flags:
+        flags.append("outline_gaps")
+    depth = hollow_depth_px(back, level(0.80), level(0.45))
+    return OutlineFeatures(vec, back, front, floor, stature, depth, tuple(flags))
+
+
+def pose_features(pose: Pose, side: Side, facing: str) -> OutlineFeatures:
+    """:func:`outline_features` for a detected pose, mirrored to face +x first."""
+    if pose.mask is None:
+        empty = EdgeProfile(np.zeros(0), np.zeros(0))
+        nan = math.nan
+        return OutlineFeatures(
+            np.full(len(FEATURE_NAMES), nan), empty, empty, nan, nan, nan, ("no_outline",)
+        )
+    w, _ = pose.image_size
+    if facing == "-x":
+        return outline_features(pose.mask[:, ::-1], mirror_x(pose.xy_px, w), side)
+    return outline_features(pose.mask, pose.xy_px, side)
+
+
+def _arm_behind_back(xy_px: np.ndarray, side: Side, back: EdgeProfile) -> bool:
+    """True if the near elbow or wrist lies behind the back outline (it would distort it)."""
+    for part in ("elbow", "wrist"):
+        x, y = _p(xy_px, part, side)
+        edge = profile_x_at(back, y)
+        if math.isfinite(edge) and x < edge:
+            return True
+    return False
+
+
+def _measure(value: float, plus_minus: float) -> Measurement:
+    return Measurement(float(value), float(plus_minus))
+
+
+def _estimate(model: LinearModel, vec: np.ndarray) -> Measurement:
+    return _measure(model.predict(vec), model.mae)
+
+
+# Landmark angles come straight from MediaPipe's points; their ± is the typical angular
+# error of two points ~17 px off (the bench's landmark error) over a segment ~400 px long,
+# about 3°, stated once here rather than pretending to more.
+LANDMARK_ANGLE_PLUS_MINUS_DEG = 3.0
+OFFSET_PLUS_MINUS_PCT = 1.5
+
+
+def compute_posture_metrics(
+    pose: Pose,
+    side: Side,
+    facing: str,
+    calibration: Calibration,
+    variant: str | None = None,
+) -> PostureMetrics:
+    """All sagittal measures for one pose that passed the gates.
+
+    Args:
+        pose: the detection, with its segmentation mask.
+        side: near side (from the gates).
+        facing: "+x" or "-x" (from the gates).
+        calibration: fitted estimates (see :func:`posture_cam.calibration.load_calibration`).
+        variant: the pose-model variant, to pick matching calibration coefficients.
+
+    Returns:
+        :class:`PostureMetrics`; poor data gives NaN values and ``flags``, never an exception.
+    """
+    w, _ = pose.image_size
+    mirrored = facing == "-x"
+    xy = mirror_x(pose.xy_px, w) if mirrored else pose.xy_px
+    feats = pose_features(pose, side, facing)
+    flags = list(feats.flags)
+
+    tilt_model, lordosis_model = calibration.for_variant(variant)
+    tilt = _estimate(tilt_model, _select(feats.vector, tilt_model))
+    lordosis = _estimate(lordosis_model, _select(feats.vector, lordosis_model))
+
+    sh, hip, knee, ankle, ear = (_p(xy, k, side) for k in
+                                 ("shoulder", "hip", "knee", "ankle", "ear"))
+    stature = feats.stature_px if math.isfinite(feats.stature_px) else math.nan
+    trunk_len = float(np.hypot(*(sh - hip)))
+    depth_ratio = feats.depth_px / trunk_len if trunk_len > 0 else math.nan
+
+    def offset(point: np.ndarray) -> Measurement:
+        return _measure(100.0 * (point[0] - ankle[0]) / stature, OFFSET_PLUS_MINUS_PCT)
+
+    lm_pm = LANDMARK_ANGLE_PLUS_MINUS_DEG
+    outline = _outline_geometry(feats, w, mirrored) if feats.back.y_px.size else None
+    return PostureMetrics(
+        near_side=side,
+        facing=facing,
+        pelvic_tilt_deg=tilt,
+        lumbar_lordosis_deg=lordosis,
+        lumbar_depth_ratio=_measure(depth_ratio, 0.02),
+        trunk_inclination_deg=_measure(inclination_deg(hip, sh), lm_pm),
+        hip_angle_deg=_measure(joint_angle_deg(sh, hip, knee), lm_pm),
+        knee_flexion_deg=_measure(flexion_deg(hip, knee, ankle), lm_pm),
+        ear_offset_pct_height=offset(ear),
+        shoulder_offset_pct_height=offset(sh),
+        hip_offset_pct_height=offset(hip),
+        knee_offset_pct_height=offset(knee),
+        camera_roll_deg=None,
+        outline=outline,
+        flags=tuple(dict.fromkeys(flags)),
+    )
+
+
+def _select(vec: np.ndarray, model: LinearModel) -> np.ndarray:
+    index = {name: i for i, name in enumerate(FEATURE_NAMES)}
+    return vec[[index[f] for f in model.features]]
+
+
+def _outline_geometry(feats: OutlineFeatures, width: int, mirrored: bool) -> OutlineGeometry:
+    """The traced outline and chords, back in the analysed image's own frame."""
+
+    def pts(profile: EdgeProfile) -> np.ndarray:
+        ok = np.isfinite(profile.x_px)
+        xy = np.stack([profile.x_px[ok], profile.y_px[ok]], axis=1)
+        return mirror_x(xy, width) if mirrored else xy
+
+    half = CHORD_HALF_SPAN_RATIO * feats.stature_px
+
+    def chord(ratio: float) -> np.ndarray:
+        y = feats.floor_y_px - ratio * feats.stature_px
+        xy = np.array(
+            [[profile_x_at(feats.back, y - half), y - half],
+             [profile_x_at(feats.back, y + half), y + half]]
+        )
+        return mirror_x(xy, width) if mirrored else xy
+
+    return OutlineGeometry(
+        back_xy_px=pts(feats.back),
+        front_xy_px=pts(feats.front),
+        l1_chord_px=chord(L1_LEVEL_RATIO),
+        s1_chord_px=chord(S1_LEVEL_RATIO),
+        l1_y_px=feats.floor_y_px - L1_LEVEL_RATIO * feats.stature_px,
+        s1_y_px=feats.floor_y_px - S1_LEVEL_RATIO * feats.stature_px,
+        floor_y_px=feats.floor_y_px,
+        stature_px=feats.stature_px,
+    )
