@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .landmarks import NUM_LANDMARKS
+from .landmarks import NUM_LANDMARKS, Side
 
 __all__ = ["Pose", "Detection"]
 
@@ -147,7 +147,7 @@ class PostureMetrics:
     ankle in % of standing height, positive = ahead (anterior) of the ankle.
     """
 
-    near_side: str
+    near_side: Side
     facing: str
     pelvic_tilt_deg: Measurement
     lumbar_lordosis_deg: Measurement
