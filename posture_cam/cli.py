@@ -11,13 +11,17 @@ Exit codes (also in the README):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from .pipeline import PhotoAnalysis
 
 __all__ = ["main", "build_parser", "iter_image_files", "EXIT_OK", "EXIT_NOT_MEASURABLE",
            "EXIT_USAGE", "EXIT_NO_MODEL", "EXIT_UNREADABLE"]
@@ -57,7 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
                     help="use this pose_landmarker .task file (or set POSTURE_CAM_MODEL)")
     an.add_argument("--json", metavar="OUT", help="write all results as JSON to OUT")
     an.add_argument("--csv", metavar="OUT", help="write one row per picture to OUT")
+    an.add_argument("--overlay", metavar="DIR",
+                    help="write annotated pictures (landmarks, outline, tangents) into DIR")
+    an.add_argument("--exercises", type=int, default=3, metavar="N",
+                    help="how many exercises to list per picture (default 3)")
     an.add_argument("--no-progress", action="store_true", help="no progress bar on folders")
+    an.add_argument("--verbose", action="store_true",
+                    help="show MediaPipe's own log lines (hidden by default)")
     add_models_parser(sub)
     return parser
 
@@ -72,6 +82,25 @@ def iter_image_files(paths: Sequence[str]) -> Iterator[Path]:
             )
         else:
             yield p
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Hide what native code (MediaPipe's LiteRT) writes to file descriptor 2.
+
+    Its INFO/WARNING lines ("Sparsity tensors ...", "Creating LiteRT environment") mean
+    nothing to a person checking their posture and no environment variable turns them off.
+    Python's own errors are unaffected: they surface after the descriptor is restored.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 class _Progress:
@@ -99,19 +128,77 @@ class _Progress:
         self.stream.flush()
 
 
-def _print_table(records: list[dict], out: TextIO) -> None:
-    name_w = max([4] + [len(r["file"]) for r in records])
-    out.write(f"{'file'.ljust(name_w)}  {'people':>6}  {'side':>5}  result\n")
-    for r in records:
-        people = "-" if r["people_found"] is None else str(r["people_found"])
-        side = r["near_side"] or "-"
-        if r["measurable"]:
-            result = "ok: side view, whole body, standing"
-        else:
-            result = r["findings"][0]["message"]
-        out.write(f"{r['file'].ljust(name_w)}  {people:>6}  {side:>5}  {result}\n")
+def _print_record(r: dict, n_exercises: int, out: TextIO) -> None:
+    from .exercises import get_exercise
+    from .report import METRIC_LABELS
+
+    a = r["assessment"]
+    out.write(f"\n{r['file']}\n")
+    if not r["measurable"]:
         for f in r["findings"]:
-            out.write(f"{'':{name_w}}  {'':6}  {'':5}    - {f['message']} {f['hint']}\n")
+            if f["severity"] == "block":
+                out.write(f"  ✗ {f['message']}\n    → {f['hint']}\n")
+        for p in a["problems"]:
+            if not any(p.startswith(f["message"]) for f in r["findings"]):
+                out.write(f"  ✗ {p}\n")
+        return
+    out.write(f"  Pattern: {a['title']} (confidence {a['confidence']:.0%})\n")
+    out.write(f"  {a['summary']}\n")
+    for reason in a["reasons"]:
+        out.write(f"    - {reason['text']}\n")
+    for p in a["problems"]:
+        out.write(f"    ! {p}\n")
+    out.write("  Measures (value ± typical error):\n")
+    label_w = max(len(lbl) for lbl, _ in METRIC_LABELS.values())
+    for key, (label, unit) in METRIC_LABELS.items():
+        m = r["metrics"][key]
+        if m["value"] is None:
+            text = "not measured"
+        else:
+            digits = 2 if key.endswith("_ratio") else 1
+            text = f"{m['value']:.{digits}f} ± {m['plus_minus']:.{digits}f} {unit}".rstrip()
+        out.write(f"    {label.ljust(label_w)}  {text}\n")
+    for f in r["findings"]:
+        if f["severity"] == "warn":
+            out.write(f"  note: {f['message']} {f['hint']}\n")
+    keys = a["exercises"][: max(n_exercises, 0)]
+    if keys:
+        out.write("  Exercises to try:\n")
+        for k in keys:
+            ex = get_exercise(k)
+            out.write(f"    • {ex.name}: {ex.dose}. {ex.why}\n")
+
+
+def _print_summary(records: list[dict], out: TextIO) -> None:
+    name_w = max([4] + [len(r["file"]) for r in records])
+    out.write(f"\n{'file'.ljust(name_w)}  {'tilt °':>11}  {'curve °':>11}  result\n")
+    for r in records:
+        m = r["metrics"] or {}
+
+        def cell(key: str, m: dict = m) -> str:
+            v = m.get(key) or {}
+            if v.get("value") is None:
+                return "-"
+            return f"{v['value']:.0f} ± {v['plus_minus']:.0f}"
+
+        if r["measurable"]:
+            result = r["assessment"]["title"]
+        else:
+            result = r["findings"][0]["message"] if r["findings"] else "not measurable"
+        out.write(f"{r['file'].ljust(name_w)}  {cell('pelvic_tilt_deg'):>11}  "
+                  f"{cell('lumbar_lordosis_deg'):>11}  {result}\n")
+
+
+def _write_overlay(analysis: PhotoAnalysis, path: Path) -> None:
+    import cv2
+
+    from .draw import draw_overlay
+
+    assert analysis.image is not None
+    person = analysis.detection.person if analysis.detection is not None else None
+    img = draw_overlay(analysis.image.rgb, person, analysis.metrics, analysis.scale,
+                       side=analysis.gates.near_side)
+    cv2.imwrite(str(path), cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
 
 
 def _exit_code(records: list[dict], read_codes: frozenset[str]) -> int:
@@ -142,15 +229,32 @@ def _analyze(args: argparse.Namespace) -> int:
         print(str(err), file=sys.stderr)
         return EXIT_NO_MODEL
 
+    overlay_dir = Path(args.overlay) if args.overlay else None
+    if overlay_dir is not None:
+        overlay_dir.mkdir(parents=True, exist_ok=True)
     has_folder = any(Path(p).is_dir() for p in args.paths)
     progress = _Progress(len(files), sys.stderr, has_folder and not args.no_progress)
     records = []
-    with PoseDetector(DetectorOptions(model_path=model.path, mode="image")) as detector:
-        for path in files:
-            records.append(analysis_record(analyze_file(path, detector, name=str(path))))
+    opts = DetectorOptions(model_path=model.path, mode="image", variant=model.variant)
+    quiet = contextlib.nullcontext if args.verbose else _native_stderr_silenced
+    with quiet():
+        detector = PoseDetector(opts)
+    try:
+        for k, path in enumerate(files):
+            with quiet():
+                analysis = analyze_file(path, detector, name=str(path))
+            records.append(analysis_record(analysis))
+            if overlay_dir is not None and analysis.image is not None:
+                _write_overlay(analysis, overlay_dir / f"{k:04d}_{path.stem}_overlay.jpg")
             progress.step(path.name)
+    finally:
+        with quiet():
+            detector.close()
 
-    _print_table(records, sys.stdout)
+    for r in records:
+        _print_record(r, args.exercises, sys.stdout)
+    if len(records) > 1:
+        _print_summary(records, sys.stdout)
     if args.json:
         payload = {"model": {"variant": model.variant, "sha256": model.sha256}, "results": records}
         Path(args.json).write_text(json.dumps(payload, indent=2, default=float), encoding="utf-8")

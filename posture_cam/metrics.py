@@ -17,7 +17,8 @@ How the outline is read (see :mod:`posture_cam.geometry` for the sign convention
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
+from typing import Any
 
 import numpy as np
 
@@ -48,6 +49,7 @@ __all__ = [
     "outline_features",
     "pose_features",
     "compute_posture_metrics",
+    "average_metrics",
 ]
 
 EAR_HEIGHT_RATIO = 0.926
@@ -253,6 +255,24 @@ def compute_posture_metrics(
         outline=outline,
         flags=tuple(dict.fromkeys(flags)),
     )
+
+
+def average_metrics(a: PostureMetrics, b: PostureMetrics) -> PostureMetrics:
+    """Mean of two measurements of the same picture (e.g. the photo and its mirror image).
+
+    Each value is the mean of the two; the ``±`` stays the larger of the two (the bench's
+    error already describes the averaged estimate). Outline geometry is ``a``'s, flags the
+    union of both.
+    """
+    values: dict[str, Any] = {}
+    for f in fields(a):
+        va, vb = getattr(a, f.name), getattr(b, f.name)
+        if isinstance(va, Measurement) and isinstance(vb, Measurement):
+            values[f.name] = Measurement(
+                (va.value + vb.value) / 2.0, max(va.plus_minus, vb.plus_minus)
+            )
+    flags = tuple(dict.fromkeys(a.flags + b.flags))
+    return replace(a, flags=flags, **values)
 
 
 def _select(vec: np.ndarray, model: LinearModel) -> np.ndarray:

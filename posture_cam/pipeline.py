@@ -10,12 +10,14 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from .calibration import Calibration, load_calibration
 from .classify import Assessment, classify
 from .detect import PoseDetector
 from .gates import DEFAULT_THRESHOLDS, Finding, GateReport, GateThresholds, check_detection
 from .images import ImageLoadError, LoadedImage, inference_view, load_image
-from .metrics import compute_posture_metrics
+from .metrics import average_metrics, compute_posture_metrics
 from .types import Detection, PostureMetrics
 
 __all__ = [
@@ -82,16 +84,31 @@ def analyze_image(
     *,
     calibration: Calibration | None = None,
     thresholds: GateThresholds = DEFAULT_THRESHOLDS,
+    flip_average: bool = True,
 ) -> PhotoAnalysis:
-    """Detect, gate, measure and classify one decoded photo."""
+    """Detect, gate, measure and classify one decoded photo.
+
+    With ``flip_average`` the photo is also measured mirrored left-right and the two
+    measurements are averaged: MediaPipe's landmarks and mask differ slightly between a
+    picture and its mirror image, and averaging both cancels that asymmetry and halves
+    part of the noise (bench: tilt MAE 3.84° -> 3.55°, full model). It costs a second
+    detection, which photos can afford and the live view does not do.
+    """
     small, scale = inference_view(image.rgb, INFERENCE_MAX_SIDE_PX)
     detection = detector.detect(small)
+    variant = detector.options.variant
+    cal = calibration or load_calibration()
     gates, metrics, assessment = analyze_detection(
-        detection,
-        variant=detector.options.variant,
-        calibration=calibration,
-        thresholds=thresholds,
+        detection, variant=variant, calibration=cal, thresholds=thresholds
     )
+    if flip_average and metrics is not None:
+        mirrored = detector.detect(np.ascontiguousarray(small[:, ::-1]))
+        m_gates, m_metrics, _ = analyze_detection(
+            mirrored, variant=variant, calibration=cal, thresholds=thresholds
+        )
+        if m_metrics is not None and m_gates.passed:
+            metrics = average_metrics(metrics, m_metrics)
+            assessment = classify(gates, metrics)
     return PhotoAnalysis(image.name, image, detection, scale, gates, metrics, assessment)
 
 
@@ -102,6 +119,7 @@ def analyze_file(
     name: str | None = None,
     calibration: Calibration | None = None,
     thresholds: GateThresholds = DEFAULT_THRESHOLDS,
+    flip_average: bool = True,
 ) -> PhotoAnalysis:
     """Read and analyse one file; a file that cannot be read gives a finding, not an error."""
     label = name or (Path(os.fsdecode(source)).name if not isinstance(source, bytes) else "upload")
@@ -110,4 +128,7 @@ def analyze_file(
     except ImageLoadError as err:
         gates = GateReport(findings=(Finding(err.code, err.message, err.hint),))
         return PhotoAnalysis(label, None, None, 1.0, gates, None, classify(gates, None))
-    return analyze_image(image, detector, calibration=calibration, thresholds=thresholds)
+    return analyze_image(
+        image, detector, calibration=calibration, thresholds=thresholds,
+        flip_average=flip_average,
+    )
