@@ -1,0 +1,48 @@
+"""Fixtures for tests that run the real detector on real and synthetic images.
+
+The pose models come from the normal model store (the user cache), built offline from the
+package registries on first use, exactly as a user's first run does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from posture_cam.detect import DetectorOptions, PoseDetector
+from posture_cam.models import ModelFile, resolve_model
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    data = SHARED / "data"
+    if not data.is_dir():
+        pytest.fail(f"the owner's test data is missing: expected {data} beside the checkout")
+    return data
+
+
+@pytest.fixture(scope="session")
+def lite_model() -> ModelFile:
+    return resolve_model("lite")
+
+
+@pytest.fixture(scope="session")
+def full_model() -> ModelFile:
+    return resolve_model("full")
+
+
+@pytest.fixture(scope="session")
+def lite_detector(lite_model: ModelFile) -> Iterator[PoseDetector]:
+    with PoseDetector(DetectorOptions(lite_model.path, variant="lite")) as det:
+        yield det
+
+
+@pytest.fixture(scope="session")
+def full_detector(full_model: ModelFile) -> Iterator[PoseDetector]:
+    with PoseDetector(DetectorOptions(full_model.path, variant="full")) as det:
+        yield det
