@@ -136,6 +136,7 @@ _FLAG_TEXT = {
     "no_outline": "The body outline could not be found.",
     "outline_gaps": "The back outline has gaps (hair, clothing or background blending in).",
     "arm_behind_back": "An arm is behind the back and hides its outline.",
+    "landmarks_missing": "Key body points (ear, shoulder, hip, knee, ankle) were not found.",
 }
 
 

@@ -247,11 +247,18 @@ def check_detection(
 
     missing = []
     margin_x, margin_y = t.edge_margin_ratio * w, t.edge_margin_ratio * h
-    for part in REQUIRED_PARTS:
-        i = near_side_index(part, side)
+
+    def seen(i: int) -> bool:
         x, y = main.xy_px[i]
         inside = margin_x <= x <= w - margin_x and margin_y <= y <= h - margin_y
-        if not inside or main.presence[i] < t.min_presence or main.visibility[i] < t.min_visibility:
+        return bool(
+            inside and main.presence[i] >= t.min_presence and main.visibility[i] >= t.min_visibility
+        )
+
+    for part in REQUIRED_PARTS:
+        # In a side view the two legs overlap, and MediaPipe sometimes swaps their labels
+        # (the heavy model more than the others): a part counts as seen on either side.
+        if not any(seen(i) for i in SIDE_LANDMARKS[part]):
             missing.append(part)
     if missing:
         findings.append(

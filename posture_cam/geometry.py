@@ -14,7 +14,7 @@ Conventions (the one written table; the README repeats it)
 =========================  ==============================  =====================================
 quantity                   points                          0° and sign
 =========================  ==============================  =====================================
-trunk_inclination_deg      hip centre -> shoulder centre   vertical; + = leaning forward
+trunk_inclination_deg      near hip -> near shoulder       vertical; + = leaning forward
 hip_angle_deg              shoulder, hip, knee             180 = straight; < 180 = flexed
 knee_flexion_deg           hip, knee, ankle                0 = straight; + = bent
 lumbar_lordosis_deg        back-outline chords at L1, S1   0 = flat; + = hollow (more extension)
@@ -45,6 +45,7 @@ __all__ = [
     "profile_x_at",
     "chord_inclination_deg",
     "hollow_depth_px",
+    "fill_small_holes",
 ]
 
 
@@ -69,7 +70,8 @@ def inclination_deg(bottom: np.ndarray, top: np.ndarray) -> float:
     dy = float(bottom[1] - top[1])
     if not (math.isfinite(dx) and math.isfinite(dy)) or (dx == 0.0 and dy == 0.0):
         return math.nan
-    return math.degrees(math.atan2(dx, dy))
+    deg = math.degrees(math.atan2(dx, dy))
+    return 180.0 if deg <= -180.0 else deg  # atan2 gives -180 for dx = -0.0
 
 
 def joint_angle_deg(a: np.ndarray, joint: np.ndarray, c: np.ndarray) -> float:
@@ -177,15 +179,17 @@ def smooth_profile(profile: EdgeProfile, sigma_px: float) -> EdgeProfile:
 
     Rows with too little valid support nearby (< 30 % of the kernel weight) stay NaN.
     """
-    if sigma_px <= 0:
-        return profile
     x = profile.x_px
+    n = x.size
+    if sigma_px <= 0 or n == 0:
+        return profile
     ok = np.isfinite(x)
     half = max(1, int(math.ceil(3 * sigma_px)))
     t = np.arange(-half, half + 1, dtype=np.float64)
     kern = np.exp(-0.5 * (t / sigma_px) ** 2)
-    num = np.convolve(np.where(ok, x, 0.0), kern, mode="same")
-    den = np.convolve(ok.astype(np.float64), kern, mode="same")
+    # "full" then the centred slice: "same" returns the kernel's length for short profiles.
+    num = np.convolve(np.where(ok, x, 0.0), kern, mode="full")[half: half + n]
+    den = np.convolve(ok.astype(np.float64), kern, mode="full")[half: half + n]
     with np.errstate(invalid="ignore", divide="ignore"):
         out = np.where(den >= 0.3 * kern.sum(), num / den, np.nan)
     return EdgeProfile(y_px=profile.y_px, x_px=out)
@@ -248,3 +252,37 @@ def hollow_depth_px(profile: EdgeProfile, y_top_px: float, y_bottom_px: float) -
         normal = -normal
     dist = (np.stack([x, y], axis=1) - p) @ normal
     return float(max(dist[i_up: i_lo + 1].max(), 0.0))
+
+
+
+def fill_small_holes(mask: np.ndarray, max_gap_px: int, threshold: float = 0.5) -> np.ndarray:
+    """A copy of ``mask`` with small enclosed background holes set to 1.
+
+    A background pixel is a hole when the person lies within ``max_gap_px`` of it on all
+    four sides (left, right, above, below). That fills specks the segmentation leaves inside
+    the trunk, which would otherwise stop the back-outline search short, but not the
+    concave lumbar hollow (open behind) nor a wide gap between the back and an arm.
+    """
+    if mask.ndim != 2:
+        raise ValueError(f"mask must be 2-D (H, W), got shape {mask.shape}")
+    fg = mask >= threshold
+    d = max(int(max_gap_px), 1)
+
+    def near(axis: int, forward: bool) -> np.ndarray:
+        a = np.moveaxis(fg, axis, 0).astype(np.int32)
+        c = np.concatenate([np.zeros((1,) + a.shape[1:], np.int32), np.cumsum(a, axis=0)])
+        n = a.shape[0]
+        idx = np.arange(n)
+        if forward:  # any foreground in (i, i + d]
+            hi = np.minimum(idx + d + 1, n)
+            lo = np.minimum(idx + 1, n)
+        else:  # any foreground in [i - d, i)
+            hi = idx
+            lo = np.maximum(idx - d, 0)
+        count = c[hi] - c[lo]
+        return np.moveaxis(count > 0, 0, axis)
+
+    hole = ~fg & near(0, True) & near(0, False) & near(1, True) & near(1, False)
+    out = np.array(mask, dtype=np.float32, copy=True)
+    out[hole] = 1.0
+    return out

@@ -27,6 +27,7 @@ from .geometry import (
     EdgeProfile,
     chord_inclination_deg,
     edge_profile,
+    fill_small_holes,
     flexion_deg,
     hollow_depth_px,
     inclination_deg,
@@ -63,12 +64,20 @@ OUTLINE_BOTTOM_RATIO = 0.35
 # the gluteal fold to the lower thorax, so the pelvis's outline and the lumbar curve are
 # both sampled.
 FEATURE_LEVELS = tuple(round(0.42 + 0.02 * k, 2) for k in range(19))
+# Heights where the outline's shape itself (its x, relative to the mean back x, in units
+# of H) is sampled: finer, so the buttock and abdomen contours that turn with the pelvis
+# are seen whole.
+SHAPE_LEVELS = tuple(round(0.40 + 0.01 * k, 2) for k in range(43))
 FEATURE_NAMES = (
     ("lordosis_raw_deg",)
     + tuple(f"back_incl_{lv:.2f}" for lv in FEATURE_LEVELS)
     + tuple(f"front_incl_{lv:.2f}" for lv in FEATURE_LEVELS)
     + ("thigh_incl_deg", "trunk_incl_deg", "shank_incl_deg")
+    + tuple(f"back_x_{lv:.2f}" for lv in SHAPE_LEVELS)
+    + tuple(f"front_x_{lv:.2f}" for lv in SHAPE_LEVELS)
 )
+# Holes in the segmentation smaller than this (share of H) are filled before tracing.
+HOLE_RATIO = 0.03
 # The back outline must be found on this share of rows between the two bulges.
 MIN_OUTLINE_COVERAGE = 0.9
 
@@ -116,8 +125,12 @@ def outline_features(
     stature = (floor - ear[1]) / EAR_HEIGHT_RATIO
     if not (math.isfinite(stature) and stature > 50):
         return OutlineFeatures(nan_vec, empty, empty, floor, stature, math.nan, ("no_outline",))
-    r0 = int(math.floor(floor - OUTLINE_TOP_RATIO * stature))
-    r1 = int(math.ceil(floor - OUTLINE_BOTTOM_RATIO * stature))
+    # Clip to the picture before building per-row arrays: a wild ear landmark must not
+    # make them huge.
+    r0 = max(int(math.floor(floor - OUTLINE_TOP_RATIO * stature)), 0)
+    r1 = min(int(math.ceil(floor - OUTLINE_BOTTOM_RATIO * stature)), mask.shape[0])
+    if r1 - r0 < 10:
+        return OutlineFeatures(nan_vec, empty, empty, floor, stature, math.nan, ("no_outline",))
     rows = np.arange(r0, r1) + 0.5
     dy = sh[1] - hip[1]
     if not (math.isfinite(dy) and abs(dy) > 1e-6):
@@ -125,8 +138,9 @@ def outline_features(
     # A point inside the trunk on every row: the hip-shoulder line, extended below the hip.
     ref = hip[0] + (rows - hip[1]) / dy * (sh[0] - hip[0])
     sigma = SMOOTH_SIGMA_RATIO * stature
-    back = smooth_profile(edge_profile(mask, r0, r1, ref, side="back"), sigma)
-    front = smooth_profile(edge_profile(mask, r0, r1, ref, side="front"), sigma)
+    band = fill_small_holes(mask[r0:r1], int(HOLE_RATIO * stature))
+    back = _shift(smooth_profile(edge_profile(band, 0, r1 - r0, ref, side="back"), sigma), r0)
+    front = _shift(smooth_profile(edge_profile(band, 0, r1 - r0, ref, side="front"), sigma), r0)
 
     def level(ratio: float) -> float:
         return floor - ratio * stature
@@ -153,10 +167,20 @@ def outline_features(
         ],
         dtype=np.float64,
     )
+    back_x = np.array([profile_x_at(back, level(lv)) for lv in SHAPE_LEVELS])
+    front_x = np.array([profile_x_at(front, level(lv)) for lv in SHAPE_LEVELS])
+    origin = float(np.mean(back_x))
+    vec = np.concatenate([vec, (back_x - origin) / stature, (front_x - origin) / stature])
     if not np.isfinite(vec).all() and "outline_gaps" not in flags:
         flags.append("outline_gaps")
     depth = hollow_depth_px(back, level(0.80), level(0.45))
+    if not math.isfinite(depth) and "outline_gaps" not in flags:
+        flags.append("outline_gaps")
     return OutlineFeatures(vec, back, front, floor, stature, depth, tuple(flags))
+
+
+def _shift(profile: EdgeProfile, rows: int) -> EdgeProfile:
+    return EdgeProfile(y_px=profile.y_px + rows, x_px=profile.x_px)
 
 
 def pose_features(pose: Pose, side: Side, facing: str) -> OutlineFeatures:
@@ -222,6 +246,9 @@ def compute_posture_metrics(
     xy = mirror_x(pose.xy_px, w) if mirrored else pose.xy_px
     feats = pose_features(pose, side, facing)
     flags = list(feats.flags)
+    key_points = xy[[near_side_index(p, side) for p in ("ear", "shoulder", "hip", "knee", "ankle")]]
+    if not np.isfinite(key_points).all():
+        flags.append("landmarks_missing")
 
     tilt_model, lordosis_model = calibration.for_variant(variant)
     tilt = _estimate(tilt_model, _select(feats.vector, tilt_model))
@@ -266,6 +293,8 @@ def average_metrics(a: PostureMetrics, b: PostureMetrics) -> PostureMetrics:
     """
     values: dict[str, Any] = {}
     for f in fields(a):
+        if f.name == "camera_roll_deg":
+            continue  # a property of the photo, not of the person: the mirror reads -roll
         va, vb = getattr(a, f.name), getattr(b, f.name)
         if isinstance(va, Measurement) and isinstance(vb, Measurement):
             values[f.name] = Measurement(

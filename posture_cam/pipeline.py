@@ -7,7 +7,7 @@ downscaled copy, while drawing scales the results back onto the full-resolution 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -18,10 +18,12 @@ from .detect import PoseDetector
 from .gates import DEFAULT_THRESHOLDS, Finding, GateReport, GateThresholds, check_detection
 from .images import ImageLoadError, LoadedImage, inference_view, load_image
 from .metrics import average_metrics, compute_posture_metrics
-from .types import Detection, PostureMetrics
+from .scene import estimate_roll_deg, rotate_mask, rotate_points
+from .types import Detection, Measurement, PostureMetrics
 
 __all__ = [
     "PhotoAnalysis",
+    "level_detection",
     "analyze_detection",
     "analyze_image",
     "analyze_file",
@@ -60,21 +62,94 @@ class PhotoAnalysis:
         return self.gates.passed and self.metrics is not None
 
 
+# DESIGN.md: flag a camera roll beyond 3°. It is corrected, so it only asks for care.
+MAX_ROLL_DEG = 3.0
+ROLL_PLUS_MINUS_DEG = 0.35  # median error of the roll estimate on the synthetic rooms
+
+
+def level_detection(detection: Detection, rgb: np.ndarray) -> tuple[Detection, float | None]:
+    """The detection as a level camera would have seen it, and the camera roll found.
+
+    The roll comes from the scene's verticals (:func:`posture_cam.scene.estimate_roll_deg`);
+    when the scene shows none, the detection is returned unchanged with roll None.
+    """
+    person = detection.person
+    if person is None:
+        return detection, None
+    roll = estimate_roll_deg(rgb, person.mask)
+    if roll is None or roll == 0.0:
+        return detection, roll
+    w, h = detection.image_size
+    poses = tuple(
+        replace(
+            p,
+            xy_px=rotate_points(p.xy_px, w, h, roll),
+            mask=None if p.mask is None else rotate_mask(p.mask, roll),
+        )
+        for p in detection.poses
+    )
+    return replace(detection, poses=poses), roll
+
+
+def _unlevel(metrics: PostureMetrics, w: int, h: int, roll: float) -> PostureMetrics:
+    """Put the outline drawn for people back into the photo's own (rolled) frame."""
+    g = metrics.outline
+    if g is None:
+        return metrics
+
+    def back(xy: np.ndarray) -> np.ndarray:
+        return rotate_points(xy, w, h, -roll) if xy.size else xy
+
+    return replace(
+        metrics,
+        outline=replace(
+            g,
+            back_xy_px=back(g.back_xy_px),
+            front_xy_px=back(g.front_xy_px),
+            l1_chord_px=back(g.l1_chord_px),
+            s1_chord_px=back(g.s1_chord_px),
+        ),
+    )
+
+
 def analyze_detection(
     detection: Detection,
     *,
     variant: str | None = None,
     calibration: Calibration | None = None,
     thresholds: GateThresholds = DEFAULT_THRESHOLDS,
+    rgb: np.ndarray | None = None,
 ) -> tuple[GateReport, PostureMetrics | None, Assessment]:
-    """Gates, metrics and assessment for one detection (photo or video frame)."""
+    """Gates, metrics and assessment for one detection (photo or video frame).
+
+    With the analysed picture ``rgb`` the camera roll is found and corrected first.
+    """
     gates = check_detection(detection, thresholds)
+    roll = None
+    if rgb is not None and gates.passed:
+        detection, roll = level_detection(detection, rgb)
     metrics = None
     person = detection.person
     if gates.passed and person is not None and gates.near_side and gates.facing:
         metrics = compute_posture_metrics(
             person, gates.near_side, gates.facing, calibration or load_calibration(), variant
         )
+        if roll is not None:
+            w, h = detection.image_size
+            metrics = replace(
+                _unlevel(metrics, w, h, roll),
+                camera_roll_deg=Measurement(roll, ROLL_PLUS_MINUS_DEG),
+            )
+            if abs(roll) > MAX_ROLL_DEG:
+                gates = replace(gates, findings=gates.findings + (Finding(
+                    "camera_tilted",
+                    f"The camera was tilted by {abs(roll):.0f}°; the measures were corrected "
+                    "for it.",
+                    "Hold the camera level (use a door frame or wall corner as a guide).",
+                    severity="warn",
+                    value=roll,
+                    threshold=MAX_ROLL_DEG,
+                ),))
     return gates, metrics, classify(gates, metrics)
 
 
@@ -99,12 +174,13 @@ def analyze_image(
     variant = detector.options.variant
     cal = calibration or load_calibration()
     gates, metrics, assessment = analyze_detection(
-        detection, variant=variant, calibration=cal, thresholds=thresholds
+        detection, variant=variant, calibration=cal, thresholds=thresholds, rgb=small
     )
     if flip_average and metrics is not None:
-        mirrored = detector.detect(np.ascontiguousarray(small[:, ::-1]))
+        flipped = np.ascontiguousarray(small[:, ::-1])
         m_gates, m_metrics, _ = analyze_detection(
-            mirrored, variant=variant, calibration=cal, thresholds=thresholds
+            detector.detect(flipped), variant=variant, calibration=cal, thresholds=thresholds,
+            rgb=flipped,
         )
         if m_metrics is not None and m_gates.passed:
             metrics = average_metrics(metrics, m_metrics)
