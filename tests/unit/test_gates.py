@@ -205,8 +205,8 @@ def test_far_side_outside_the_picture_does_not_matter() -> None:
 def test_low_visibility_knees_are_body_cropped() -> None:
     # Something in front of both knees (in a side view the legs overlap, so a part counts
     # as seen on either side: hiding one knee is not enough).
-    pose = with_visibility(make_pose(), Landmark.RIGHT_KNEE, 0.2)
-    pose = with_visibility(pose, Landmark.LEFT_KNEE, 0.3)
+    pose = with_visibility(make_pose(), Landmark.RIGHT_KNEE, 0.02)
+    pose = with_visibility(pose, Landmark.LEFT_KNEE, 0.05)
     r = check(pose)
     assert r.codes == ("body_cropped",)
     assert r.blocking[0].message.endswith("knee.")
@@ -214,7 +214,7 @@ def test_low_visibility_knees_are_body_cropped() -> None:
 
 
 def test_one_hidden_knee_with_the_other_seen_passes() -> None:
-    assert check(with_visibility(make_pose(), Landmark.RIGHT_KNEE, 0.2)).passed
+    assert check(with_visibility(make_pose(), Landmark.RIGHT_KNEE, 0.02)).passed
 
 
 def test_low_presence_counts_as_cropped() -> None:
