@@ -6,6 +6,7 @@ Exit codes (also in the README):
     2  usage error: bad arguments, or no picture files found
     3  no pose model is available (see ``posture-cam models fetch``)
     4  at least one file could not be read as an image
+    5  the history file could not be used (``analyze --save``, ``history``)
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ IMAGE_SUFFIXES = frozenset(
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .history_cli import add_history_parser, add_save_arguments
     from .model_cli import add_models_parser
     from .models import DEFAULT_VARIANT, VARIANTS
 
@@ -45,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="posture-cam",
         description="Side-view posture check from photos, on this computer only.",
         epilog="Exit codes: 0 all measured; 1 some pictures not measurable; 2 usage error; "
-        "3 no pose model; 4 some files not readable as images.",
+        "3 no pose model; 4 some files not readable as images; 5 history file unusable.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     an = sub.add_parser(
@@ -68,7 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--no-progress", action="store_true", help="no progress bar on folders")
     an.add_argument("--verbose", action="store_true",
                     help="show MediaPipe's own log lines (hidden by default)")
+    add_save_arguments(an)
     add_models_parser(sub)
+    add_history_parser(sub)
     return parser
 
 
@@ -263,7 +267,12 @@ def _analyze(args: argparse.Namespace) -> int:
             writer = csv.DictWriter(fh, fieldnames=list(CSV_COLUMNS))
             writer.writeheader()
             writer.writerows(csv_row(r) for r in records)
-    return _exit_code(records, ERROR_CODES)
+    code = _exit_code(records, ERROR_CODES)
+    if args.save:
+        from .history_cli import save_analyzed
+
+        code = save_analyzed(records, model.variant or args.variant, args) or code
+    return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -271,6 +280,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "analyze":
         return _analyze(args)
+    if args.command == "history":
+        from .history_cli import run_history_command
+
+        return run_history_command(args)
     from .model_cli import run_models_command
 
     return run_models_command(args)

@@ -1,0 +1,508 @@
+"""Personal baseline and change: "compared with your own baseline, a real change or noise?".
+
+Pure functions over saved checks (:class:`posture_cam.history.Check`); no I/O except
+:func:`load_repeatability`, which reads the bench's numbers shipped in the package.
+
+**Baseline.** The median, per metric, of the first ``n`` good checks (default 3; "good" =
+measured, both angles present, outline not flagged, see :attr:`Check.good`) or of the good
+checks in a time range the user picks.
+
+**Change.** ``change = value - baseline`` for pelvic tilt (degrees, anterior positive) and
+lumbar lordosis (degrees, larger = more curved).
+
+**Smallest detectable change.** With ``SEM`` the within-person repeatability SD (the spread
+of repeated checks of a person who did not change), two single checks differ by more than
+``SDC95 = 1.96 * sqrt(2) * SEM`` only 5 % of the time (Weir 2005, J Strength Cond Res
+19:231; de Vet et al. 2006). A check's change is a **real change** when ``|change| > SDC``,
+else **within noise**. When the check and the baseline have different SEMs (a live check,
+another model) the two are combined: ``SDC = 1.96 * sqrt(SEM_check² + SEM_baseline²)``,
+which is the formula above when they are equal. The baseline counts as one measurement
+although it is a median of several: conservative, and it leaves room for day-to-day
+variation no bench can see.
+
+**Where the SEM comes from** (each check uses the largest value available to it):
+
+1. *Bench* (``posture_cam/data/repeatability.json``, made by ``bench/repeatability.py``): each
+   synthetic dev image is measured again after small realistic changes of the same still
+   picture (JPEG re-encoding at another quality, ±2 % scale, 1-2 px shift, ±0.5° rotation)
+   by the real photo pipeline; the SEM is the pooled within-image SD (:func:`pooled_sd`),
+   per model variant. The estimate's *error* against the truth (the ``±`` shown with each
+   number) is not repeatability: much of it is a per-body bias that cancels in a change.
+   This bench sees the pipeline's noise only, not a person standing again, so it is a lower
+   bound on the real SEM.
+2. *Live*: a live check's value is a mean over the smoothing window; the window's SD
+   (:mod:`posture_cam.smoothing`) is recovered from its ``±`` (``± = sqrt(sd² + cal²)``, with
+   ``cal`` the variant's calibration error) and used as that check's SEM when larger
+   (conservative: the SD of single frames, not of their mean, since neighbouring frames are
+   far from independent). To
+   measure a live SEM properly: one still person, one session, several steady results taken
+   with the person stepping out of view and back between them; the pooled SD of those
+   results over a few sessions (:func:`pooled_sd`, one group per session) is the live SEM
+   (``repeatability.json`` → ``live``).
+3. *Personal*: the user's own repeated checks taken on the same day with the same label
+   (e.g. three checks on the first day, stepping away in between, which also make the
+   baseline). Their pooled SD includes standing again and placing the camera again, which is
+   exactly the repeatability asked about; it is used once it has at least
+   :data:`MIN_PERSONAL_DF` degrees of freedom. Give checks before and after an exercise
+   different labels so they do not count as repeats.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from functools import lru_cache
+from importlib import resources
+from statistics import median
+from typing import TYPE_CHECKING, Any, Literal
+
+from .history import Check
+
+if TYPE_CHECKING:
+    from .calibration import Calibration
+
+__all__ = [
+    "DEFAULT_BASELINE_N",
+    "DIRECTION_WORDS",
+    "METRIC_NAMES",
+    "MIN_PERSONAL_DF",
+    "REPEATABILITY_FILE",
+    "TRACKED",
+    "Z95",
+    "Baseline",
+    "BaselineReport",
+    "MetricChange",
+    "NoiseModel",
+    "Repeatability",
+    "SemEstimate",
+    "Verdict",
+    "assess_history",
+    "compare",
+    "compute_baseline",
+    "live_window_sd",
+    "load_repeatability",
+    "noise_model",
+    "personal_sem",
+    "pooled_sd",
+    "sdc95",
+]
+
+TRACKED: tuple[str, ...] = ("pelvic_tilt_deg", "lumbar_lordosis_deg")
+Z95 = 1.96
+DEFAULT_BASELINE_N = 3
+MIN_PERSONAL_DF = 2
+REPEATABILITY_FILE = "repeatability.json"
+
+Verdict = Literal["real change", "within noise"]
+
+# (word for a positive change, word for a negative change), DESIGN.md's sign conventions.
+DIRECTION_WORDS: dict[str, tuple[str, str]] = {
+    "pelvic_tilt_deg": ("more anterior tilt", "more posterior tilt"),
+    "lumbar_lordosis_deg": ("more curved", "flatter"),
+}
+METRIC_NAMES: dict[str, str] = {
+    "pelvic_tilt_deg": "pelvic tilt",
+    "lumbar_lordosis_deg": "lower-back curve",
+}
+
+
+def sdc95(sem: float) -> float:
+    """Smallest detectable change at 95 %: ``1.96 * sqrt(2) * sem`` (same unit as ``sem``)."""
+    if not sem >= 0:
+        raise ValueError(f"sem must be >= 0, got {sem}")
+    return Z95 * math.sqrt(2.0) * sem
+
+
+def pooled_sd(groups: Iterable[Sequence[float]]) -> tuple[float, int]:
+    """Pooled within-group standard deviation and its degrees of freedom.
+
+    Args:
+        groups: repeated measurements, one group per thing that did not change (an image, a
+            person on one day). Non-finite values are ignored; groups with fewer than two
+            values add nothing.
+
+    Returns:
+        ``(sd, df)``; ``(nan, 0)`` when no group has two values.
+
+    Notes:
+        ``sd = sqrt(sum_g sum_i (x_gi - mean_g)² / df)`` with ``df = sum_g (n_g - 1)``: the
+        within-subject SD of a one-way ANOVA, i.e. the SEM of a test-retest study.
+    """
+    ss = 0.0
+    df = 0
+    for g in groups:
+        xs = [float(x) for x in g if math.isfinite(float(x))]
+        if len(xs) < 2:
+            continue
+        m = math.fsum(xs) / len(xs)
+        ss += math.fsum((x - m) ** 2 for x in xs)
+        df += len(xs) - 1
+    if df == 0:
+        return math.nan, 0
+    return math.sqrt(ss / df), df
+
+
+@dataclass(frozen=True)
+class Repeatability:
+    """Bench-measured SEM per model variant and metric (degrees).
+
+    Attributes:
+        photo: variant -> metric -> SEM of photo checks.
+        live: variant -> metric -> SEM of live checks, when measured (may be empty).
+        info: how the numbers were made.
+    """
+
+    photo: Mapping[str, Mapping[str, float]]
+    live: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    info: Mapping[str, Any] = field(default_factory=dict)
+
+    def bench_sem(self, metric: str, variant: str, source: str = "photo") -> float:
+        """The SEM for a check of this variant and source.
+
+        A variant the bench did not measure gets the largest value of those it did. A live
+        check gets the larger of the photo and the live value.
+
+        Raises:
+            KeyError: no bench value for this metric at all.
+        """
+        values = _lookup(self.photo, metric, variant)
+        if source == "live":
+            values += _lookup(self.live, metric, variant)
+        if not values:
+            raise KeyError(f"no repeatability measured for {metric!r}")
+        return max(values)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Repeatability:
+        """Read ``repeatability.json``: ``{"photo"|"live": {variant: {metric: {"sem": x}}}}``.
+
+        Other keys (e.g. a variant's ``model_sha256``) are ignored.
+        """
+
+        def table(part: str) -> dict[str, dict[str, float]]:
+            return {
+                variant: {m: float(v["sem"]) for m, v in metrics.items()
+                          if isinstance(v, Mapping) and v.get("sem") is not None}
+                for variant, metrics in (d.get(part) or {}).items()
+            }
+
+        return cls(photo=table("photo"), live=table("live"), info=dict(d.get("info") or {}))
+
+
+def _lookup(table: Mapping[str, Mapping[str, float]], metric: str, variant: str) -> list[float]:
+    if variant in table and metric in table[variant]:
+        return [table[variant][metric]]
+    return [t[metric] for t in table.values() if metric in t]
+
+
+@lru_cache(maxsize=1)
+def load_repeatability() -> Repeatability:
+    """The bench's repeatability shipped inside the package (read once, on first use)."""
+    text = resources.files("posture_cam.data").joinpath(REPEATABILITY_FILE).read_text("utf-8")
+    return Repeatability.from_dict(json.loads(text))
+
+
+def live_window_sd(plus_minus: float, calibration_pm: float) -> float:
+    """The smoothing window's SD recovered from a live value's ``±``.
+
+    :class:`posture_cam.smoothing.SmoothedValue` reports ``± = sqrt(sd² + cal²)``; so
+    ``sd = sqrt(max(±² - cal², 0))``.
+    """
+    if not (math.isfinite(plus_minus) and math.isfinite(calibration_pm)):
+        return math.nan
+    return math.sqrt(max(plus_minus**2 - calibration_pm**2, 0.0))
+
+
+@dataclass(frozen=True)
+class SemEstimate:
+    """A SEM (degrees) and where it came from ("bench", "live window", "your repeats")."""
+
+    value: float
+    source: str
+
+
+@dataclass(frozen=True)
+class NoiseModel:
+    """Everything that decides a check's SEM (see the module docstring).
+
+    Attributes:
+        repeatability: the bench's numbers.
+        calibration_pm: variant -> metric -> calibration error (the ``±`` of one frame), to
+            recover a live window's SD.
+        personal: metric -> the user's own same-day SEM, when it has enough data.
+        personal_df: its degrees of freedom per metric.
+    """
+
+    repeatability: Repeatability
+    calibration_pm: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    personal: Mapping[str, float] = field(default_factory=dict)
+    personal_df: Mapping[str, int] = field(default_factory=dict)
+
+    def sem(self, check: Check, metric: str) -> SemEstimate:
+        """The SEM for one check: the largest of the available estimates."""
+        best = SemEstimate(
+            self.repeatability.bench_sem(metric, check.variant, check.source),
+            f"bench ({check.source}, {check.variant} model)",
+        )
+        m = check.metric(metric)
+        cal = (self.calibration_pm.get(check.variant) or {}).get(metric)
+        if check.source == "live" and m is not None and cal is not None:
+            sd = live_window_sd(m.plus_minus, cal)
+            if sd > best.value:
+                best = SemEstimate(sd, "live window spread")
+        mine = self.personal.get(metric)
+        if mine is not None and mine > best.value:
+            best = SemEstimate(mine, "your repeated checks on the same day")
+        return best
+
+
+def personal_sem(
+    checks: Iterable[Check], tz: tzinfo | None = None, min_df: int = MIN_PERSONAL_DF
+) -> tuple[dict[str, float], dict[str, int]]:
+    """The user's own repeatability: pooled SD of good checks on the same day and label.
+
+    Args:
+        checks: saved checks (only good ones are used).
+        tz: the time zone that decides the day; None = this computer's.
+        min_df: fewer degrees of freedom than this give no value for that metric.
+
+    Returns:
+        (metric -> SEM, metric -> degrees of freedom), metrics with too little data left out.
+    """
+    groups: dict[tuple[Any, str | None], list[Check]] = defaultdict(list)
+    for c in checks:
+        if c.good:
+            groups[(c.time.astimezone(tz).date(), c.label)].append(c)
+    sems: dict[str, float] = {}
+    dfs: dict[str, int] = {}
+    for metric in TRACKED:
+        values = [[m.value for c in g if (m := c.metric(metric)) is not None]
+                  for g in groups.values()]
+        sd, df = pooled_sd(values)
+        if df >= min_df:
+            sems[metric], dfs[metric] = sd, df
+    return sems, dfs
+
+
+def noise_model(
+    checks: Iterable[Check] = (),
+    *,
+    repeatability: Repeatability | None = None,
+    calibration: Calibration | None = None,
+    personal: bool = True,
+    tz: tzinfo | None = None,
+) -> NoiseModel:
+    """Build the :class:`NoiseModel` for a history (package data loaded when not given)."""
+    from .calibration import load_calibration
+
+    checks = list(checks)
+    rep = repeatability if repeatability is not None else load_repeatability()
+    cal = calibration if calibration is not None else load_calibration()
+    cal_pm: dict[str, dict[str, float]] = {}
+    for variant in {c.variant for c in checks}:
+        tilt_model, lordosis_model = cal.for_variant(variant)
+        cal_pm[variant] = {"pelvic_tilt_deg": tilt_model.mae,
+                           "lumbar_lordosis_deg": lordosis_model.mae}
+    mine, dfs = personal_sem(checks, tz) if personal else ({}, {})
+    return NoiseModel(rep, cal_pm, mine, dfs)
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The person's own reference values.
+
+    Attributes:
+        values: metric -> median of the baseline checks (degrees).
+        sem: metric -> SEM used for the baseline (the largest of its checks').
+        check_ids: the checks it was made from, oldest first.
+        start / end: time of the first and last of them (UTC).
+        method: "first" (the first ``n`` good checks) or "range" (a picked time range).
+    """
+
+    values: Mapping[str, float]
+    sem: Mapping[str, float]
+    check_ids: tuple[int, ...]
+    start: datetime
+    end: datetime
+    method: Literal["first", "range"]
+
+    @property
+    def n(self) -> int:
+        return len(self.check_ids)
+
+    def describe(self, tz: tzinfo | None = None) -> str:
+        """E.g. "median of the first 3 good checks (2025-03-01 to 2025-03-03)"."""
+        a = self.start.astimezone(tz).date().isoformat()
+        b = self.end.astimezone(tz).date().isoformat()
+        when = a if a == b else f"{a} to {b}"
+        checks = "1 good check" if self.n == 1 else f"{self.n} good checks"
+        if self.method == "first":
+            what = "the first good check" if self.n == 1 else f"the first {checks}"
+        else:
+            what = f"{checks} in the chosen range"
+        return f"median of {what} ({when})"
+
+
+def compute_baseline(
+    checks: Iterable[Check],
+    noise: NoiseModel,
+    *,
+    n: int = DEFAULT_BASELINE_N,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Baseline | None:
+    """The baseline: median of the first ``n`` good checks, or of those in ``[since, until)``.
+
+    Returns:
+        None when there are fewer than ``n`` good checks (or none in the range).
+
+    Raises:
+        ValueError: ``n`` < 1.
+    """
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    good = sorted((c for c in checks if c.good), key=lambda c: (c.time, c.id))
+    method: Literal["first", "range"]
+    if since is not None or until is not None:
+        chosen = [c for c in good
+                  if (since is None or c.time >= since) and (until is None or c.time < until)]
+        method = "range"
+    else:
+        chosen = good[:n] if len(good) >= n else []
+        method = "first"
+    if not chosen:
+        return None
+    values: dict[str, float] = {}
+    sems: dict[str, float] = {}
+    for metric in TRACKED:
+        xs = [m.value for c in chosen if (m := c.metric(metric)) is not None]
+        values[metric] = float(median(xs))
+        sems[metric] = max(noise.sem(c, metric).value for c in chosen)
+    return Baseline(values, sems, tuple(c.id for c in chosen), chosen[0].time, chosen[-1].time,
+                    method)
+
+
+@dataclass(frozen=True)
+class MetricChange:
+    """One metric of one check against the baseline.
+
+    Attributes:
+        metric: the metric's field name.
+        value / baseline: the check's value and the baseline's (degrees).
+        change: ``value - baseline``.
+        sem_check / sem_baseline: the SEMs used; ``sem_source`` says where the check's came from.
+        sdc: ``1.96 * sqrt(sem_check² + sem_baseline²)``.
+        verdict: "real change" when ``|change| > sdc``, else "within noise".
+    """
+
+    metric: str
+    value: float
+    baseline: float
+    change: float
+    sem_check: float
+    sem_baseline: float
+    sdc: float
+    verdict: Verdict
+    sem_source: str = ""
+
+    @property
+    def real(self) -> bool:
+        return self.verdict == "real change"
+
+    @property
+    def direction(self) -> str | None:
+        """Words for the sign of the change ("more curved", "flatter", ...); None if zero."""
+        if self.change == 0:
+            return None
+        up, down = DIRECTION_WORDS.get(self.metric, ("higher", "lower"))
+        return up if self.change > 0 else down
+
+    def short_text(self) -> str:
+        """E.g. "+7.5° real change (more anterior tilt)" or "+1.0° within noise"."""
+        head = f"{self.change:+.1f}° {self.verdict}"
+        return f"{head} ({self.direction})" if self.real and self.direction else head
+
+    def text(self) -> str:
+        """A sentence for people, e.g. for the app and the report."""
+        name = METRIC_NAMES.get(self.metric, self.metric)
+        if self.real and self.direction:
+            return (f"{name.capitalize()}: {self.change:+.1f}° against your baseline, "
+                    f"{self.direction}. A real change: more than the ±{self.sdc:.1f}° two "
+                    "checks of an unchanged posture can differ by.")
+        return (f"{name.capitalize()}: {self.change:+.1f}° against your baseline, within "
+                f"noise: two checks of an unchanged posture can differ by up to "
+                f"±{self.sdc:.1f}°.")
+
+
+def compare(check: Check, baseline: Baseline, noise: NoiseModel) -> dict[str, MetricChange]:
+    """Each tracked metric of ``check`` against ``baseline``; empty if the check is not good."""
+    if not check.good:
+        return {}
+    out: dict[str, MetricChange] = {}
+    for metric in TRACKED:
+        m = check.metric(metric)
+        if m is None or metric not in baseline.values:
+            continue
+        sem = noise.sem(check, metric)
+        sem_base = baseline.sem[metric]
+        sdc = Z95 * math.hypot(sem.value, sem_base)
+        change = m.value - baseline.values[metric]
+        verdict: Verdict = "real change" if abs(change) > sdc else "within noise"
+        out[metric] = MetricChange(metric, m.value, baseline.values[metric], change,
+                                   sem.value, sem_base, sdc, verdict, sem.source)
+    return out
+
+
+@dataclass(frozen=True)
+class BaselineReport:
+    """A history's baseline and every good check's change against it.
+
+    Attributes:
+        baseline: None until there are enough good checks.
+        changes: check id -> metric -> change (good checks only; empty without a baseline).
+        noise: the noise model used.
+        good_checks: how many good checks the history has.
+        needed: good checks still missing for a "first n" baseline (0 once it exists).
+    """
+
+    baseline: Baseline | None
+    changes: Mapping[int, Mapping[str, MetricChange]]
+    noise: NoiseModel
+    good_checks: int
+    needed: int
+
+    def sdc(self, metric: str) -> float | None:
+        """The SDC between two checks like the baseline's: ``1.96 * sqrt(2) * sem``."""
+        if self.baseline is None:
+            return None
+        return sdc95(self.baseline.sem[metric])
+
+
+def assess_history(
+    checks: Sequence[Check],
+    noise: NoiseModel | None = None,
+    *,
+    n: int = DEFAULT_BASELINE_N,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> BaselineReport:
+    """Baseline and changes for a whole history (see :func:`compute_baseline`, :func:`compare`).
+
+    ``noise`` defaults to :func:`noise_model` over ``checks`` (reads the package's data).
+    """
+    noise = noise if noise is not None else noise_model(checks)
+    baseline = compute_baseline(checks, noise, n=n, since=since, until=until)
+    good = sum(1 for c in checks if c.good)
+    changes: dict[int, Mapping[str, MetricChange]] = {}
+    if baseline is not None:
+        for c in checks:
+            ch = compare(c, baseline, noise)
+            if ch:
+                changes[c.id] = ch
+    ranged = since is not None or until is not None
+    needed = 0 if baseline is not None or ranged else max(n - good, 0)
+    return BaselineReport(baseline, changes, noise, good, needed)

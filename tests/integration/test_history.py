@@ -1,0 +1,496 @@
+"""The check history on a real disk: round trips, migrations, concurrency, durability, CLI."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import multiprocessing as mp
+import os
+import signal
+import sqlite3
+import stat
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from posture_cam.baseline import Z95, load_repeatability
+from posture_cam.classify import classify
+from posture_cam.gates import Finding, GateReport
+from posture_cam.history import (
+    ENV_DATA_DIR,
+    HISTORY_FILE,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    HistoryError,
+    HistoryStore,
+    apply_migrations,
+    connect,
+    data_dir,
+    default_history_path,
+)
+from posture_cam.report import result_record
+from posture_cam.types import Measurement, PostureMetrics
+
+T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+JPEG = b"\xff\xd8\xff\xe0" + b"fake jpeg payload" + b"\xff\xd9"
+
+
+def _m(v: float, pm: float = 0.5) -> Measurement:
+    return Measurement(v, pm)
+
+
+def make_record(tilt: float = 10.0, lordosis: float = 28.0, *, tilt_pm: float = 3.6,
+                lordosis_pm: float = 4.3, blocked: str | None = None,
+                warn: str | None = None, flags: tuple[str, ...] = (),
+                name: str = "photo.jpg", **extra: Any) -> dict[str, Any]:
+    """A record exactly as the pipeline makes it (:func:`result_record`)."""
+    findings: tuple[Finding, ...] = ()
+    if blocked:
+        findings += (Finding(blocked, f"{blocked} message", "a hint"),)
+    if warn:
+        findings += (Finding(warn, f"{warn} message", "a hint", severity="warn"),)
+    gates = GateReport(findings=findings, near_side="left", facing="-x", side_view_ratio=0.1)
+    metrics = None
+    if not blocked:
+        metrics = PostureMetrics(
+            near_side="left", facing="-x",
+            pelvic_tilt_deg=_m(tilt, tilt_pm), lumbar_lordosis_deg=_m(lordosis, lordosis_pm),
+            lumbar_depth_ratio=_m(0.05, 0.01), trunk_inclination_deg=_m(1.0),
+            hip_angle_deg=_m(178.0), knee_flexion_deg=_m(2.0),
+            ear_offset_pct_height=_m(3.0), shoulder_offset_pct_height=_m(2.0),
+            hip_offset_pct_height=_m(1.0), knee_offset_pct_height=_m(0.5),
+            camera_roll_deg=None, outline=None, flags=flags,
+        )
+    return result_record(name, gates, metrics, classify(gates, metrics), **extra)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "data" / HISTORY_FILE
+
+
+# -- where it lives ------------------------------------------------------------------------
+
+def test_data_dir_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(ENV_DATA_DIR, str(tmp_path / "mine"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert data_dir() == tmp_path / "mine"
+    monkeypatch.delenv(ENV_DATA_DIR)
+    assert data_dir() == tmp_path / "xdg" / "posture_cam"
+    assert default_history_path() == tmp_path / "xdg" / "posture_cam" / HISTORY_FILE
+    monkeypatch.setenv("XDG_DATA_HOME", "relative/ignored")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert data_dir() == tmp_path / "home" / ".local" / "share" / "posture_cam"
+
+
+def test_default_store_uses_the_data_dir_and_is_private(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv(ENV_DATA_DIR, str(tmp_path / "d"))
+    with HistoryStore() as store:
+        assert store.path == tmp_path / "d" / HISTORY_FILE
+        assert store.journal_mode == "wal"
+        assert store.schema_version == SCHEMA_VERSION
+    assert stat.S_IMODE(os.stat(tmp_path / "d" / HISTORY_FILE).st_mode) == 0o600
+
+
+# -- round trips ---------------------------------------------------------------------------
+
+def test_round_trip_keeps_every_field(db: Path) -> None:
+    rec = make_record(12.5, 31.25, warn="camera_tilted", model_variant="lite")
+    with HistoryStore(db) as store:
+        cid = store.add(rec, source="photo", variant="full", when=T0, note="  after run ",
+                        label="morning")
+        c = store.get(cid)
+    assert c is not None
+    assert c.id == cid
+    assert c.time == T0 and c.time.tzinfo is UTC
+    assert (c.source, c.variant, c.measurable) == ("photo", "full", True)
+    assert c.pattern == rec["assessment"]["pattern"]
+    assert c.confidence == rec["assessment"]["confidence"]
+    assert c.pelvic_tilt == Measurement(12.5, 3.6)
+    assert c.lumbar_lordosis == Measurement(31.25, 4.3)
+    assert c.gate_codes == ("camera_tilted",)
+    assert (c.note, c.label) == ("after run", "morning")
+    assert c.record == rec
+    assert c.good and not c.has_image
+
+
+def test_time_zones_are_stored_as_utc(db: Path) -> None:
+    plus2 = timezone(timedelta(hours=2))
+    with HistoryStore(db) as store:
+        cid = store.add(make_record(), source="live", variant="lite",
+                        when=datetime(2025, 3, 1, 14, 0, tzinfo=plus2))
+        c = store.get(cid)
+    assert c is not None and c.time == T0 and c.source == "live"
+
+
+def test_list_orders_by_time_and_filters(db: Path) -> None:
+    with HistoryStore(db) as store:
+        late = store.add(make_record(), source="photo", variant="full",
+                         when=T0 + timedelta(days=2), label="a")
+        early = store.add(make_record(), source="live", variant="full", when=T0, label="b")
+        mid = store.add(make_record(), source="photo", variant="full",
+                        when=T0 + timedelta(days=1), label="a")
+        assert [c.id for c in store.list()] == [early, mid, late]
+        assert [c.id for c in store.list(since=T0 + timedelta(days=1))] == [mid, late]
+        assert [c.id for c in store.list(until=T0 + timedelta(days=1))] == [early]
+        assert [c.id for c in store.list(label="a")] == [mid, late]
+        assert [c.id for c in store.list(source="live")] == [early]
+        assert len(store) == 3
+
+
+def test_not_measurable_and_flagged_checks_are_kept_but_not_good(db: Path) -> None:
+    with HistoryStore(db) as store:
+        a = store.get(store.add(make_record(blocked="not_side_view"), source="photo",
+                                variant="full"))
+        b = store.get(store.add(make_record(flags=("outline_short",)), source="photo",
+                                variant="full"))
+    assert a is not None and b is not None
+    assert not a.measurable and a.pelvic_tilt is None and a.pattern == "inconclusive"
+    assert a.gate_codes == ("not_side_view",)
+    assert b.measurable and not b.good and b.metric_flags == ("outline_short",)
+
+
+def test_no_image_unless_opted_in(db: Path) -> None:
+    with HistoryStore(db) as store:
+        plain = store.add(make_record(), source="photo", variant="full")
+        kept = store.add(make_record(), source="photo", variant="full", image_jpeg=JPEG)
+        assert store.get_image(plain) is None and store.get_image(kept) == JPEG
+        assert [c.has_image for c in store.list()] == [False, True]
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT COUNT(*) FROM checks WHERE image_jpeg IS NULL").fetchone() == (1,)
+    conn.close()
+
+
+def test_nan_and_numpy_numbers_are_stored_as_json(db: Path) -> None:
+    import numpy as np
+
+    rec = make_record(live_fps=float("nan"), live_frames=np.int64(40))
+    with HistoryStore(db) as store:
+        c = store.get(store.add(rec, source="live", variant="lite"))
+    assert c is not None
+    assert c.record["live_fps"] is None and c.record["live_frames"] == 40
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"source": "video"}, ValueError),
+        ({"variant": ""}, ValueError),
+        ({"when": datetime(2025, 1, 1)}, ValueError),  # naive
+        ({"when": "2025-01-01"}, TypeError),
+        ({"image_jpeg": b"\x89PNG...."}, ValueError),
+        ({"image_jpeg": "not bytes"}, TypeError),
+        ({"note": 5}, TypeError),
+        ({"record": {"measurable": True}}, ValueError),
+        ({"record": [1, 2]}, TypeError),
+        ({"record": {"measurable": True, "findings": [], "assessment": {"pattern": "x"}}},
+         ValueError),
+    ],
+)
+def test_bad_arguments_raise(db: Path, kwargs: dict[str, Any], error: type) -> None:
+    args: dict[str, Any] = {"record": make_record(), "source": "photo", "variant": "full"}
+    args.update(kwargs)
+    with HistoryStore(db) as store, pytest.raises(error):
+        store.add(args.pop("record"), **args)
+
+
+def test_export_csv(db: Path) -> None:
+    with HistoryStore(db) as store:
+        store.add(make_record(11.0, 29.0), source="photo", variant="full", when=T0,
+                  label="x", note="n")
+        store.add(make_record(blocked="no_person"), source="live", variant="lite",
+                  when=T0 + timedelta(hours=1))
+        buf = io.StringIO(newline="")
+        assert store.export_csv(buf) == 2
+        path_out = db.parent / "out.csv"
+        assert store.export_csv(path_out) == 2
+    rows = list(csv.DictReader(io.StringIO(buf.getvalue())))
+    assert rows == list(csv.DictReader(path_out.open(newline="", encoding="utf-8")))
+    assert rows[0]["time_utc"] == T0.isoformat()
+    assert (rows[0]["source"], rows[0]["variant"], rows[0]["label"], rows[0]["note"]) == (
+        "photo", "full", "x", "n")
+    assert float(rows[0]["pelvic_tilt_deg"]) == 11.0
+    assert float(rows[0]["pelvic_tilt_deg_plus_minus"]) == 3.6
+    assert rows[1]["pelvic_tilt_deg"] == "" and rows[1]["finding_codes"] == "no_person"
+    assert rows[1]["has_image"] == "0"
+
+
+def test_delete_one_and_all_and_leave_no_trace(db: Path) -> None:
+    secret = "SECRET-NOTE-4711"
+    with HistoryStore(db) as store:
+        keep = store.add(make_record(), source="photo", variant="full")
+        gone = store.add(make_record(), source="photo", variant="full", note=secret,
+                         image_jpeg=JPEG)
+        assert store.delete(gone) is True
+        assert store.delete(gone) is False
+        assert [c.id for c in store.list()] == [keep]
+    data = b"".join(p.read_bytes() for p in db.parent.iterdir() if p.name.startswith(db.name))
+    assert secret.encode() not in data and b"fake jpeg payload" not in data
+    with HistoryStore(db) as store:
+        assert store.delete_all() == 1
+        assert store.list() == [] and len(store) == 0
+
+
+def test_closed_store_refuses(db: Path) -> None:
+    store = HistoryStore(db)
+    store.close()
+    store.close()
+    assert store.closed
+    with pytest.raises(HistoryError, match="closed"):
+        store.list()
+
+
+# -- schema versions -----------------------------------------------------------------------
+
+def test_migrates_from_the_first_schema(db: Path) -> None:
+    conn = connect(db)
+    assert apply_migrations(conn, upto=1) == 1
+    rec = make_record(9.0, 27.0)
+    import json
+
+    conn.execute(
+        "INSERT INTO checks (time_utc, source, variant, measurable, pattern, confidence, "
+        "pelvic_tilt_deg, pelvic_tilt_pm_deg, lumbar_lordosis_deg, lumbar_lordosis_pm_deg, "
+        "gate_codes, note, record_json) VALUES (?, 'photo', 'full', 1, ?, 0.5, 9.0, 3.6, "
+        "27.0, 4.3, '', 'old note', ?)",
+        (T0.isoformat(timespec="microseconds"), rec["assessment"]["pattern"], json.dumps(rec)),
+    )
+    cols = [r[1] for r in conn.execute("PRAGMA table_info(checks)")]
+    assert "label" not in cols
+    conn.close()
+
+    with HistoryStore(db) as store:
+        assert store.schema_version == SCHEMA_VERSION == len(MIGRATIONS) == 2
+        [old] = store.list()
+        assert (old.time, old.note, old.label) == (T0, "old note", None)
+        assert old.pelvic_tilt == Measurement(9.0, 3.6) and old.record == rec
+        new = store.add(make_record(), source="live", variant="lite", label="evening",
+                        when=T0 + timedelta(days=1))
+        assert store.get(new).label == "evening"  # type: ignore[union-attr]
+    conn = sqlite3.connect(db)
+    assert "label" in [r[1] for r in conn.execute("PRAGMA table_info(checks)")]
+    assert conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' "
+                        "AND name = 'checks_by_time'").fetchone() is not None
+    conn.close()
+
+
+def test_refuses_a_newer_schema(db: Path) -> None:
+    HistoryStore(db).close()
+    conn = sqlite3.connect(db)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(HistoryError, match="newer posture_cam"):
+        HistoryStore(db)
+
+
+def test_refuses_a_file_that_is_not_a_database(tmp_path: Path) -> None:
+    bad = tmp_path / "history.sqlite3"
+    bad.write_bytes(b"this is not a database at all, just text" * 50)
+    with pytest.raises(HistoryError, match="not a usable history database"):
+        HistoryStore(bad)
+
+
+# -- two processes at once -----------------------------------------------------------------
+
+def _writer(path: str, tag: str, n: int, start: Any) -> None:
+    start.wait()
+    with HistoryStore(path) as store:
+        for k in range(n):
+            store.add(make_record(float(k), 20.0 + k % 7), source="photo", variant="full",
+                      note=f"{tag}-{k}")
+
+
+def test_two_processes_write_at_once(db: Path) -> None:
+    ctx = mp.get_context("spawn")
+    start = ctx.Event()
+    procs = [ctx.Process(target=_writer, args=(str(db), tag, 200, start)) for tag in "ab"]
+    for p in procs:
+        p.start()
+    start.set()  # both create and migrate the new database at the same moment, then write
+    for p in procs:
+        p.join(timeout=240)
+        assert p.exitcode == 0
+    with HistoryStore(db) as store:
+        checks = store.list()
+        assert store.schema_version == SCHEMA_VERSION
+    notes = sorted(c.note or "" for c in checks)
+    assert notes == sorted(f"{t}-{k}" for t in "ab" for k in range(200))
+    assert len({c.id for c in checks}) == 400
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    conn.close()
+
+
+# -- durability ----------------------------------------------------------------------------
+
+def _committer(path: str, conn: Any) -> None:
+    """Write checks forever, reporting each committed id before starting the next write."""
+    with HistoryStore(path) as store:
+        k = 0
+        while True:
+            cid = store.add(make_record(float(k % 30), 25.0), source="live", variant="lite",
+                            note=f"n{k}", image_jpeg=JPEG + os.urandom(2048))
+            conn.send(cid)
+            k += 1
+
+
+@pytest.mark.parametrize(("min_reported", "delay_s"), [(1, 0.0), (25, 0.004), (60, 0.011)])
+def test_sigkill_mid_write_loses_nothing_committed(
+    db: Path, min_reported: int, delay_s: float
+) -> None:
+    ctx = mp.get_context("spawn")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_committer, args=(str(db), child))
+    proc.start()
+    child.close()
+    reported: list[int] = []
+    deadline = time.monotonic() + 120
+    while len(reported) < min_reported and time.monotonic() < deadline:
+        if parent.poll(1.0):
+            reported.append(parent.recv())
+    assert len(reported) >= min_reported, "the writer did not start"
+    time.sleep(delay_s)  # land somewhere inside a later write
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.join(timeout=30)
+    assert proc.exitcode == -signal.SIGKILL
+    while True:  # ids sent before the kill are still in the pipe
+        try:
+            if not parent.poll(0.2):
+                break
+            reported.append(parent.recv())
+        except (EOFError, OSError):
+            break
+
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    conn.close()
+    with HistoryStore(db) as store:
+        ids = {c.id for c in store.list()}
+        assert set(reported) <= ids
+        assert len(ids) <= len(reported) + 1  # at most the one committed but not yet reported
+        store.add(make_record(), source="photo", variant="full")  # still writable
+
+
+# -- the command line ----------------------------------------------------------------------
+
+def run_cli(*args: str, db: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, TZ="UTC")
+    if db is not None:
+        env[ENV_DATA_DIR] = str(db.parent)
+    return subprocess.run([sys.executable, "-m", "posture_cam", *args], capture_output=True,
+                          text=True, env=env, timeout=300)
+
+
+def _line(out: str, check_id: int) -> str:
+    [line] = [ln for ln in out.splitlines() if ln.split()[:1] == [str(check_id)]]
+    return line
+
+
+def test_cli_list_shows_change_and_verdict_over_days(db: Path) -> None:
+    rep = load_repeatability()
+    sem_t, sem_l = (rep.bench_sem(m, "full") for m in ("pelvic_tilt_deg", "lumbar_lordosis_deg"))
+    sdc_t, sdc_l = Z95 * math.sqrt(2) * sem_t, Z95 * math.sqrt(2) * sem_l
+    day = timedelta(days=1)
+    with HistoryStore(db) as store:
+        # Baseline: three photos on three days; medians 10 and 30.
+        base = [store.add(make_record(t, lo), source="photo", variant="full", when=T0 + k * day)
+                for k, (t, lo) in enumerate([(9.0, 31.0), (10.0, 30.0), (11.0, 29.0)])]
+        bad = store.add(make_record(blocked="not_side_view"), source="photo", variant="full",
+                        when=T0 + 4 * day)
+        real = store.add(make_record(10.0 + 2 * sdc_t, 30.0 - 2 * sdc_l), source="photo",
+                         variant="full", when=T0 + 10 * day, label="after", note="new chair")
+        noise = store.add(make_record(10.0 + 0.4 * sdc_t, 30.0 + 0.4 * sdc_l), source="photo",
+                          variant="full", when=T0 + 20 * day)
+
+    proc = run_cli("history", "list", db=db)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "median of the first 3 good checks (2025-03-01 to 2025-03-03)" in out
+    assert "pelvic tilt 10.0°, lower-back curve 30.0°" in out
+    assert f"pelvic tilt ±{sdc_t:.1f}°, lower-back curve ±{sdc_l:.1f}°" in out
+    for cid in base:
+        assert _line(out, cid).count("(baseline)") == 2
+    assert "2025-03-02 12:00" in _line(out, base[1])
+    assert "not measured: not_side_view" in _line(out, bad)
+    line = _line(out, real)
+    assert f"+{2 * sdc_t:.1f}° real change (more anterior tilt)" in line
+    assert f"-{2 * sdc_l:.1f}° real change (flatter)" in line
+    assert "after" in line and "note: new chair" in out
+    line = _line(out, noise)
+    assert line.count("within noise") == 2 and "real change" not in line
+
+    # A user-picked baseline range: the "real" check alone; now the others moved.
+    proc = run_cli("history", "list", "--db", str(db), "--baseline-from", "2025-03-11",
+                   "--baseline-to", "2025-03-11")
+    assert "median of 1 good check in the chosen range (2025-03-11)" in proc.stdout
+    assert "real change (more posterior tilt)" in _line(proc.stdout, base[0])
+
+    proc = run_cli("history", "list", "--since", "2025-03-05", "--label", "after", db=db)
+    rows = [ln.split()[0] for ln in proc.stdout.splitlines()[5:]]
+    assert rows == [str(real), "note:", "(5"]  # and "(5 more not shown by the filters)"
+
+
+def test_cli_no_baseline_yet_and_empty(db: Path) -> None:
+    proc = run_cli("history", "list", db=db)
+    assert proc.returncode == 0 and "No checks saved yet" in proc.stdout
+    with HistoryStore(db) as store:
+        store.add(make_record(), source="photo", variant="full", when=T0)
+    proc = run_cli("history", "list", db=db)
+    assert "No baseline yet: 2 more good checks needed" in proc.stdout
+
+
+def test_cli_export_and_delete(db: Path, tmp_path: Path) -> None:
+    with HistoryStore(db) as store:
+        ids = [store.add(make_record(), source="photo", variant="full", when=T0 + timedelta(k))
+               for k in range(3)]
+    proc = run_cli("history", "export", db=db)
+    assert proc.returncode == 0
+    assert [r["id"] for r in csv.DictReader(io.StringIO(proc.stdout))] == [str(i) for i in ids]
+    out = tmp_path / "h.csv"
+    assert run_cli("history", "export", "-o", str(out), db=db).returncode == 0
+    assert len(list(csv.DictReader(out.open(newline="")))) == 3
+
+    proc = run_cli("history", "delete", str(ids[0]), db=db)
+    assert proc.returncode == 0 and f"Deleted check {ids[0]}" in proc.stdout
+    assert run_cli("history", "delete", str(ids[0]), db=db).returncode == 1
+    assert run_cli("history", "delete", db=db).returncode == 2
+    proc = run_cli("history", "delete", "--all", db=db)
+    assert proc.returncode == 2 and "--yes" in proc.stderr
+    proc = run_cli("history", "delete", "--all", "--yes", db=db)
+    assert proc.returncode == 0 and "Deleted all 2 saved checks" in proc.stdout
+    with HistoryStore(db) as store:
+        assert len(store) == 0
+
+
+def test_cli_reports_an_unusable_history(tmp_path: Path) -> None:
+    bad = tmp_path / "h.sqlite3"
+    bad.write_bytes(b"garbage " * 200)
+    proc = run_cli("history", "list", "--db", str(bad))
+    assert proc.returncode == 5 and "not a usable history database" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_cli_analyze_save(shared_data: Path, db: Path, tmp_path: Path) -> None:
+    image = shared_data / "synth" / "dev" / "synth_000011000033.jpg"
+    junk = tmp_path / "junk.jpg"
+    junk.write_bytes(os.urandom(2048))
+    proc = run_cli("analyze", str(image), str(junk), "--variant", "lite", "--save",
+                   "--note", "first try", "--label", "morning", db=db)
+    assert "Traceback" not in proc.stderr
+    assert proc.returncode == 4  # the junk file, as without --save
+    assert "Saved 1 check to your history" in proc.stdout
+    assert "Not saved to history (not measurable): " in proc.stdout
+    assert "No baseline yet: 2 more good checks needed" in proc.stdout
+    with HistoryStore(db) as store:
+        [c] = store.list()
+    assert (c.source, c.variant, c.note, c.label) == ("photo", "lite", "first try", "morning")
+    assert c.record["file"] == str(image) and c.good and not c.has_image
+    assert abs(c.time - datetime.now(UTC)) < timedelta(minutes=5)
