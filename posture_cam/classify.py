@@ -153,7 +153,7 @@ def _reason(norm: Norm, m: Measurement) -> Reason:
     else:
         where = "at"
     text = (
-        f"{norm.label.capitalize()} {m.value:.0f}° ± {m.plus_minus:.0f}° is "
+        f"{norm.label[:1].upper()}{norm.label[1:]} {m.value:.0f}° ± {m.plus_minus:.0f}° is "
         f"{abs(z):.1f} SD {where} the typical {norm.neutral:.0f}° "
         f"(typical range {norm.neutral - norm.population_sd:.0f}–"
         f"{norm.neutral + norm.population_sd:.0f}°)."

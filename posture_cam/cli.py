@@ -247,7 +247,7 @@ def _analyze(args: argparse.Namespace) -> int:
         for k, path in enumerate(files):
             with quiet():
                 analysis = analyze_file(path, detector, name=str(path))
-            records.append(analysis_record(analysis))
+            records.append(analysis_record(analysis, model.variant))
             if overlay_dir is not None and analysis.image is not None:
                 _write_overlay(analysis, overlay_dir / f"{k:04d}_{path.stem}_overlay.jpg")
             progress.step(path.name)

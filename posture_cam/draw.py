@@ -62,7 +62,8 @@ def draw_overlay(
     out = np.ascontiguousarray(rgb.copy())
     h, w = out.shape[:2]
     lw = max(2, int(round(min(h, w) / 300)))
-    fs = max(0.45, min(h, w) / 1100)
+    # Text scales with the picture's larger side so labels stay readable on portrait photos.
+    fs = max(0.5, max(h, w) / 1500)
     if pose is not None:
         near: Side = metrics.near_side if metrics is not None else (side or "left")
         pts = [pose.xy_px[near_side_index(p, near)] for p in _CHAIN]

@@ -109,7 +109,7 @@ def result_record(
     }
 
 
-def analysis_record(a: PhotoAnalysis) -> dict[str, Any]:
+def analysis_record(a: PhotoAnalysis, model_variant: str | None = None) -> dict[str, Any]:
     """:func:`result_record` for a photo, with what was read and found."""
     det = a.detection
     return result_record(
@@ -117,6 +117,7 @@ def analysis_record(a: PhotoAnalysis) -> dict[str, Any]:
         a.gates,
         a.metrics,
         a.assessment,
+        model_variant=model_variant,
         read_ok=a.image is not None,
         image_size=[a.image.width, a.image.height] if a.image is not None else None,
         people_found=det.n_people if det is not None else None,
@@ -124,7 +125,8 @@ def analysis_record(a: PhotoAnalysis) -> dict[str, Any]:
 
 
 CSV_COLUMNS = (
-    ("file", "read_ok", "people_found", "near_side", "measurable", "pattern", "confidence")
+    ("file", "model_variant", "read_ok", "people_found", "near_side", "measurable", "pattern",
+     "confidence")
     + tuple(k for name in METRIC_LABELS for k in (name, name + "_plus_minus"))
     + ("finding_codes", "messages")
 )
