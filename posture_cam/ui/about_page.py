@@ -1,0 +1,209 @@
+"""The "About" page: what is measured and how, how accurate it is, what the evidence says,
+the thresholds, and privacy.
+
+Every number comes from the code or data that produce the results (the conventions table
+in :mod:`posture_cam.geometry`, the shipped calibration, :data:`posture_cam.classify.THRESHOLDS`
+and the gate thresholds), so the page cannot drift from what the app does.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from dataclasses import fields
+
+import streamlit as st
+
+from .. import geometry
+from ..calibration import load_calibration
+from ..classify import THRESHOLDS
+from ..exercises import DISCLAIMER, EVIDENCE_NOTE
+from ..gates import DEFAULT_THRESHOLDS
+from ..presentation import MEANING_NOTES, accuracy_rows, minus
+
+__all__ = ["conventions_table", "render_about_page"]
+
+
+def conventions_table(doc: str | None = None) -> list[dict[str, str]]:
+    """The angle-conventions table of :mod:`posture_cam.geometry`'s docstring, as rows.
+
+    Reads the reStructuredText "simple table" (three columns between ``=====`` rules) so the
+    page shows exactly what the code documents. Empty if the table is not found.
+    """
+    text = doc if doc is not None else (geometry.__doc__ or "")
+    lines = text.splitlines()
+    rules = [i for i, line in enumerate(lines)
+             if "==" in line and set(line.strip()) <= {"=", " "}]
+    if len(rules) < 3:
+        return []
+    rule = lines[rules[0]]
+    spans: list[tuple[int, int]] = []
+    start = None
+    for j, ch in enumerate(rule + " "):
+        if ch == "=" and start is None:
+            start = j
+        elif ch != "=" and start is not None:
+            spans.append((start, j))
+            start = None
+    if len(spans) != 3:
+        return []
+
+    def cells(line: str) -> list[str]:
+        out = []
+        for k, (a, _end) in enumerate(spans):
+            end = len(line) if k == len(spans) - 1 else spans[k + 1][0]
+            out.append(line[a:end].strip())
+        return out
+
+    header = cells(lines[rules[0] + 1])
+    rows = []
+    for line in lines[rules[1] + 1 : rules[2]]:
+        if line.strip():
+            rows.append(dict(zip(header, cells(line), strict=True)))
+    return rows
+
+
+_VARIANT_ORDER = ("full", "lite", "heavy")
+
+
+def _accuracy() -> None:
+    cal = load_calibration()
+    rows = accuracy_rows(cal)
+    variants = sorted({r.variant for r in rows},
+                      key=lambda v: _VARIANT_ORDER.index(v) if v in _VARIANT_ORDER else 99)
+    table = []
+    for v in variants:
+        tilt = next(r for r in rows if r.variant == v and r.metric == "pelvic_tilt_deg")
+        lord = next(r for r in rows if r.variant == v and r.metric == "lumbar_lordosis_deg")
+        table.append({
+            "Pose model": v + (" (default for photos)" if v == "full" else ""),
+            "Pelvic tilt: mean error": f"{tilt.mae_deg:.1f}°",
+            "Pelvic tilt: 95 % of errors below": f"{tilt.p95_deg:.1f}°",
+            "Lower-back curve: mean error": f"{lord.mae_deg:.1f}°",
+            "Lower-back curve: 95 % of errors below": f"{lord.p95_deg:.1f}°",
+        })
+    st.dataframe(table, hide_index=True, width="stretch")
+    st.markdown(
+        "Measured by the accuracy bench on **synthetic** side views whose true angles are "
+        "known (rendered 3D bodies), using only images held out from fitting. The mean error "
+        "is the ± printed with each angle. Real photos (clothes, hair, lighting, phone "
+        "cameras) have not been measured against X-rays or skin markers and are likely less "
+        "accurate, so treat a difference of a few degrees between two photos as noise."
+    )
+    st.caption(
+        f"Data: {cal.info.get('data', 'the synthetic dev set')}. Split: "
+        f"{cal.info.get('split', 'fixed')}. Method: {cal.info.get('method', 'see bench/')}."
+    )
+    default = str(cal.info.get("default_variant", "full"))
+    others = [v for v in _VARIANT_ORDER if v not in variants]
+    if others:
+        st.caption(
+            f"The {', '.join(others)} model{'s use' if len(others) > 1 else ' uses'} the "
+            f"{default} model's calibration and error figures; not measured separately."
+        )
+
+
+def _thresholds() -> None:
+    t = THRESHOLDS
+    norms = (t.pelvic_tilt, t.lumbar_lordosis)
+    st.dataframe(
+        [
+            {
+                "Measure": n.label[:1].upper() + n.label[1:],
+                "Published norm": f"{n.population_mean:.0f} ± {n.population_sd:.0f}°",
+                "Offset to our scale": f"{minus(f'{n.offset_to_ours:+.0f}')}°",
+                "Typical on our scale": f"{minus(f'{n.neutral:.0f}')} ± {n.population_sd:.0f}°",
+            }
+            for n in norms
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+    st.caption("Sources: " + " · ".join(
+        f"{n.label[:1].upper() + n.label[1:]}: {n.source}" for n in norms))
+    st.markdown(
+        f"- Each angle becomes a standard score (how many SD from typical); the pattern "
+        f"follows their mean. **Increased** above +{t.pattern_z:.1f} SD, **flattened** below "
+        f"−{t.pattern_z:.1f} SD, **neutral** in between.\n"
+        f"- If tilt and curve point opposite ways, each by more than {t.contradiction_z:.1f} SD, "
+        "the result is **inconclusive**: within one person they move together, so the picture "
+        "is probably misleading.\n"
+        "- The confidence is the chance the call would stay the same given the measurement "
+        "error (±)."
+    )
+    g = DEFAULT_THRESHOLDS
+    with st.expander("Photo quality gates"):
+        st.markdown(
+            f"- Side view: left–right shoulder and hip separation ≤ {g.max_side_view_ratio:.2f} "
+            "of trunk length (real side views are under about 0.16, front views over 0.5).\n"
+            f"- Whole body visible: ear, shoulder, hip, knee, ankle, heel and toe of the near "
+            f"side, each with visibility ≥ {g.min_visibility:.1f}.\n"
+            f"- Person large enough: body at least {g.min_body_height_ratio:.0%} of the picture "
+            f"height and {g.min_body_height_px:.0f} px.\n"
+            f"- Standing: trunk lean ≤ {g.max_trunk_lean_deg:.0f}°, knee bend ≤ "
+            f"{g.max_knee_flexion_deg:.0f}°, feet under the hips.\n"
+            "- One person: a second well-visible person makes the picture inconclusive."
+        )
+        st.caption(f"{len(fields(g))} thresholds in posture_cam/gates.py (GateThresholds).")
+
+
+def render_about_page() -> None:
+    """Draw the page."""
+    st.title("About posture_cam")
+    st.markdown(
+        "posture_cam looks at a **side view** of a person standing and estimates two angles "
+        "that describe the pelvis and the lower back, then says which of three patterns they "
+        "suggest and offers matching exercises. It gives wellness information, not a "
+        "diagnosis."
+    )
+
+    st.header("What is measured, and how")
+    st.markdown(
+        "MediaPipe's pose model finds 33 body landmarks and an outline (mask) of the person. "
+        "It has no landmark on the spine or the bony pelvis, so the lower-back curve and the "
+        "pelvic tilt are read from the **outline of the back and buttocks**, with landmarks "
+        "for scale and levels. The person is mirrored to face right before measuring."
+    )
+    rows = conventions_table()
+    if rows:
+        st.dataframe(rows, hide_index=True, width="stretch")
+    else:
+        st.code(geometry.__doc__ or "", language="text")
+    st.markdown("\n".join(f"- {n}" for n in MEANING_NOTES))
+
+    st.header("How accurate it is")
+    _accuracy()
+
+    st.header("What the evidence says")
+    st.markdown(EVIDENCE_NOTE)
+    st.markdown(
+        "In that article, a tight psoas goes with an increased curve (\"duck butt\") and a "
+        "weak or overstretched one with a flattened curve (\"flat butt\"). Treat that link as "
+        "a hypothesis, not a finding: the app measures posture, not muscles. What a camera "
+        "can do reliably is track **your own** numbers over time, in the same set-up."
+    )
+
+    st.header("Thresholds")
+    _thresholds()
+
+    st.header("Privacy")
+    try:
+        mp_version = importlib.metadata.version("mediapipe")
+    except importlib.metadata.PackageNotFoundError:
+        mp_version = "1.2.x"
+    st.markdown(
+        "- Everything runs **on this computer**. The app serves on 127.0.0.1, so other "
+        "devices cannot reach it unless you change that setting.\n"
+        "- Photos and camera frames are analysed in memory and **never written to disk**. "
+        "Kept results live in this browser session only; nothing is stored unless you "
+        "download a report.\n"
+        "- The app makes no network connection of its own, except to download a pose model "
+        "when you press the button to get one.\n"
+        f"- **MediaPipe {mp_version}**, the pose library, sends usage metrics to Google "
+        "(its NOTICE file says so; at exit it contacts play.googleapis.com). These are "
+        "usage statistics, **not images**. There is no documented switch to turn this off."
+    )
+    st.caption(DISCLAIMER)
+    st.caption(
+        "Pose models: BlazePose GHUM 3D and the BlazePose detector, © Google LLC, Apache-2.0 "
+        "(see posture_cam/LICENSES)."
+    )

@@ -1,0 +1,129 @@
+"""The "Report" page: what this browser session kept, and its downloads (PDF, JSON, CSV).
+
+The files are built in memory; nothing is written on the server. The PDF is built once per
+set of kept results and reused across reruns.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+import streamlit as st
+
+from ..presentation import confidence_text, format_measure
+from ..report_pdf import build_pdf
+from ..session import Session, SessionEntry
+from . import state
+from .components import pattern_badge
+
+__all__ = ["summary_rows", "render_report_page"]
+
+log = logging.getLogger(__name__)
+
+_KEY_PDF = "posture_cam.report_pdf"
+
+
+def _when(e: SessionEntry) -> str:
+    return e.created.astimezone().strftime("%H:%M:%S")
+
+
+def summary_rows(session: Session) -> list[dict[str, Any]]:
+    """One row per kept result: time, source, picture, pattern, confidence, tilt, curve."""
+    rows = []
+    for e in session.entries:
+        rec = e.record
+        m = rec.get("metrics") or {}
+        rows.append({
+            "Time": _when(e),
+            "Source": "Photo" if e.source == "photo" else "Live",
+            "Picture": e.name,
+            "Pattern": str((rec.get("assessment") or {}).get("title", "")),
+            "Confidence": confidence_text(rec),
+            "Pelvic tilt": format_measure(m.get("pelvic_tilt_deg"), "°", decimals=0),
+            "Lower-back curve": format_measure(m.get("lumbar_lordosis_deg"), "°", decimals=0),
+        })
+    return rows
+
+
+def _pdf_bytes(session: Session) -> bytes:
+    """The PDF for the current entries, rebuilt only when they change."""
+    ids = tuple(e.entry_id for e in session.entries)
+    cached = st.session_state.get(_KEY_PDF)
+    if cached is not None and cached[0] == ids:
+        return bytes(cached[1])
+    data = build_pdf(session, generated=datetime.now().astimezone())
+    st.session_state[_KEY_PDF] = (ids, data)
+    return data
+
+
+def _remove(entry_id: str) -> None:
+    state.get_session().remove(entry_id)
+
+
+def _clear() -> None:
+    state.get_session().clear()
+
+
+def render_report_page() -> None:
+    """Draw the page."""
+    st.title("Report")
+    session = state.get_session()
+    if not session.entries:
+        st.info(
+            "Nothing kept yet. On **Photo check** or **Live check**, press **Keep in report** "
+            "on a result you want to keep; it will appear here, ready to download as a PDF, "
+            "JSON or CSV.",
+            icon=":material/assignment:",
+        )
+        return
+
+    n = len(session.entries)
+    st.markdown(
+        (f"{n} results kept in this browser session. They live only in memory: close the "
+         "tab and they are gone, unless you download them.") if n != 1 else
+        ("1 result kept in this browser session. It lives only in memory: close the tab and "
+         "it is gone, unless you download it.")
+    )
+    st.dataframe(summary_rows(session), hide_index=True, width="stretch")
+
+    stamp = datetime.now().strftime("%Y%m%d-%H%M")
+    st.subheader("Download")
+    c1, c2, c3 = st.columns(3)
+    try:
+        pdf = _pdf_bytes(session)
+    except Exception as exc:  # noqa: BLE001 - the other downloads still work
+        log.exception("PDF report failed")
+        c1.error(f"The PDF could not be made ({type(exc).__name__}: {exc}).")
+    else:
+        c1.download_button("PDF report", data=pdf, file_name=f"posture-report-{stamp}.pdf",
+                           mime="application/pdf", icon=":material/picture_as_pdf:",
+                           on_click="ignore", type="primary", width="stretch",
+                           help="Pictures, numbers with ±, exercises and notes.")
+    c2.download_button("JSON data", data=session.to_json(),
+                       file_name=f"posture-results-{stamp}.json", mime="application/json",
+                       icon=":material/data_object:", on_click="ignore", width="stretch",
+                       help="Every number and finding, for your own records or tools.")
+    c3.download_button("CSV table", data=session.to_csv(),
+                       file_name=f"posture-results-{stamp}.csv", mime="text/csv",
+                       icon=":material/table:", on_click="ignore", width="stretch",
+                       help="One row per result, for a spreadsheet.")
+
+    st.subheader("Kept results")
+    for i, e in enumerate(session.entries, start=1):
+        rec = e.record
+        a = rec.get("assessment") or {}
+        with st.container(border=True):
+            cols = st.columns([1, 4, 1], vertical_alignment="center")
+            if e.overlay_jpeg:
+                cols[0].image(e.overlay_jpeg, width="stretch")
+            source = "photo" if e.source == "photo" else "live camera"
+            cols[1].markdown(
+                f"**{i}. {e.name}** · {source} · {_when(e)}\n\n"
+                f"{pattern_badge(e.pattern, str(a.get('title', '')))} "
+                f"confidence {confidence_text(rec)}"
+            )
+            cols[2].button("Remove", key=f"remove_{e.entry_id}", on_click=_remove,
+                           args=(e.entry_id,), icon=":material/delete:", width="stretch")
+    st.button("Remove all", on_click=_clear, icon=":material/delete_sweep:")

@@ -1,0 +1,71 @@
+"""Fixtures for the Streamlit app tests: the lite pose model, samples and a kept result.
+
+The tests run offline: they use the pose model already in the local cache and skip (with
+the reason) when it is not there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from posture_cam.detect import DetectorOptions, PoseDetector
+from posture_cam.models import ModelUnavailableError, resolve_model
+from posture_cam.session import Session, SessionEntry
+from posture_cam.ui.photo_page import PhotoResult, analyze_photo
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "app.py"
+SAMPLES = ROOT / "samples"
+TEST_VARIANT = "lite"  # the fast model; the app's default is "full"
+
+
+@pytest.fixture(scope="session")
+def app_path() -> Path:
+    return APP
+
+
+@pytest.fixture(scope="session")
+def samples_path() -> Path:
+    return SAMPLES
+
+
+@pytest.fixture(scope="session")
+def test_variant() -> str:
+    return TEST_VARIANT
+
+
+@pytest.fixture(scope="session")
+def lite_model_path() -> Path:
+    try:
+        return resolve_model(TEST_VARIANT, allow_network=False).path
+    except ModelUnavailableError as exc:
+        pytest.skip(f"the {TEST_VARIANT} pose model is not cached: {exc}")
+
+
+@pytest.fixture(scope="session")
+def lite_detector(lite_model_path: Path) -> Iterator[PoseDetector]:
+    with PoseDetector(DetectorOptions(lite_model_path, variant=TEST_VARIANT)) as det:
+        yield det
+
+
+@pytest.fixture(scope="session")
+def increased_result(lite_detector: PoseDetector) -> PhotoResult:
+    name = "increased_curve_side.jpg"
+    return analyze_photo((SAMPLES / name).read_bytes(), name, lite_detector)
+
+
+@pytest.fixture(scope="session")
+def front_result(lite_detector: PoseDetector) -> PhotoResult:
+    name = "front_view.png"
+    return analyze_photo((SAMPLES / name).read_bytes(), name, lite_detector)
+
+
+@pytest.fixture
+def kept_session(increased_result: PhotoResult) -> Session:
+    session = Session()
+    session.add(SessionEntry(record=increased_result.record, source="photo",
+                             overlay_jpeg=increased_result.overlay_jpeg))
+    return session

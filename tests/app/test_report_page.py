@@ -1,0 +1,54 @@
+"""The Report page, driven through AppTest with a session that already holds a result."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from posture_cam.session import Session
+from posture_cam.ui import state
+from posture_cam.ui.report_page import summary_rows
+
+
+def _report_script() -> None:
+    from posture_cam.ui.report_page import render_report_page
+
+    render_report_page()
+
+
+def _app(session: Session) -> AppTest:
+    at = AppTest.from_function(_report_script, default_timeout=30)
+    at.session_state[state.KEY_SESSION] = session
+    return at.run()
+
+
+def test_report_with_a_kept_entry_offers_three_downloads(kept_session: Session) -> None:
+    at = _app(kept_session)
+    assert not at.exception
+    labels = [b.label for b in at.download_button]
+    assert labels == ["PDF report", "JSON data", "CSV table"]
+    assert len(at.dataframe) == 1
+    assert any("Increased curve" in m.value for m in at.markdown)
+
+
+def test_remove_button_removes_the_entry(kept_session: Session) -> None:
+    at = _app(kept_session)
+    next(b for b in at.button if b.label == "Remove").click().run()
+    assert not at.exception
+    assert at.session_state[state.KEY_SESSION].entries == []
+    assert len(at.download_button) == 0
+    assert "Nothing kept yet" in at.info[0].value
+
+
+def test_empty_report_explains_how_to_keep_results() -> None:
+    at = _app(Session())
+    assert not at.exception
+    assert len(at.download_button) == 0
+    assert "Keep in report" in at.info[0].value
+
+
+def test_summary_rows_show_pattern_and_plus_minus(kept_session: Session) -> None:
+    (row,) = summary_rows(kept_session)
+    assert row["Pattern"] == "Increased curve / anterior pelvic tilt"
+    assert row["Source"] == "Photo"
+    assert "±" in row["Pelvic tilt"] and row["Pelvic tilt"].endswith("°")
+    assert "±" in row["Lower-back curve"]
