@@ -78,6 +78,8 @@ FEATURE_NAMES = (
 )
 # Holes in the segmentation smaller than this (share of H) are filled before tracing.
 HOLE_RATIO = 0.03
+# Half-width, in H, of the window around the trunk line where the outline is traced.
+WINDOW_RATIO = 0.4
 # The back outline must be found on this share of rows between the two bulges.
 MIN_OUTLINE_COVERAGE = 0.9
 
@@ -138,9 +140,21 @@ def outline_features(
     # A point inside the trunk on every row: the hip-shoulder line, extended below the hip.
     ref = hip[0] + (rows - hip[1]) / dy * (sh[0] - hip[0])
     sigma = SMOOTH_SIGMA_RATIO * stature
-    band = fill_small_holes(mask[r0:r1], int(HOLE_RATIO * stature))
-    back = _shift(smooth_profile(edge_profile(band, 0, r1 - r0, ref, side="back"), sigma), r0)
-    front = _shift(smooth_profile(edge_profile(band, 0, r1 - r0, ref, side="front"), sigma), r0)
+    # Work on a window around the trunk only: the outline lies well within 0.4 H of the
+    # hip-shoulder line, and the hole filling costs in proportion to the area.
+    finite = ref[np.isfinite(ref)]
+    if finite.size == 0:
+        return OutlineFeatures(nan_vec, empty, empty, floor, stature, math.nan, ("no_outline",))
+    c0 = max(int(math.floor(finite.min() - WINDOW_RATIO * stature)), 0)
+    c1 = min(int(math.ceil(finite.max() + WINDOW_RATIO * stature)), mask.shape[1])
+    if c1 - c0 < 3:
+        return OutlineFeatures(nan_vec, empty, empty, floor, stature, math.nan, ("no_outline",))
+    band = fill_small_holes(mask[r0:r1, c0:c1], int(HOLE_RATIO * stature))
+    back = _shift(smooth_profile(edge_profile(band, 0, r1 - r0, ref - c0, side="back"), sigma),
+                  c0, r0)
+    front = _shift(
+        smooth_profile(edge_profile(band, 0, r1 - r0, ref - c0, side="front"), sigma), c0, r0
+    )
 
     def level(ratio: float) -> float:
         return floor - ratio * stature
@@ -179,8 +193,8 @@ def outline_features(
     return OutlineFeatures(vec, back, front, floor, stature, depth, tuple(flags))
 
 
-def _shift(profile: EdgeProfile, rows: int) -> EdgeProfile:
-    return EdgeProfile(y_px=profile.y_px + rows, x_px=profile.x_px)
+def _shift(profile: EdgeProfile, cols: int, rows: int) -> EdgeProfile:
+    return EdgeProfile(y_px=profile.y_px + rows, x_px=profile.x_px + cols)
 
 
 def pose_features(pose: Pose, side: Side, facing: str) -> OutlineFeatures:
