@@ -3,18 +3,35 @@
 Each processed frame becomes a :class:`FrameSample`: did it pass the quality gates, its
 metric values (degrees, ratios, % of height, keyed by the :class:`PostureMetrics` field name)
 with their calibration errors, and the headline problem when it failed. A
-:class:`WindowSmoother` keeps the samples of the last ``window_ms`` milliseconds and
-:func:`summarize_window` turns them into a :class:`WindowSummary`:
+:class:`WindowSmoother` keeps the samples of the last ``window_ms`` milliseconds (1.5 s; when
+the frame rate is low, the window reaches further back, up to ``max_window_ms``, to hold
+``min_frames`` frames) and :func:`summarize_window` turns them into a :class:`WindowSummary`:
 
 * **Outliers** are rejected per metric with the median absolute deviation (MAD): a value is
-  kept when ``|x - median| <= outlier_k * sd_mad``, where ``sd_mad = 1.4826 * MAD`` is the
-  standard deviation a normal distribution with that MAD would have.
-* The **smoothed value** is the median of the kept values; its **spread** is ``sd_mad``
-  recomputed on them; the ± shown to people is the spread and the calibration error
-  combined in quadrature: ``sqrt(spread² + calibration²)``.
+  kept when ``|x - median| <= max(outlier_k * sd_mad, calibration error)``, where
+  ``sd_mad = 1.4826 * MAD`` is the standard deviation a normal distribution with that MAD
+  would have. A value closer to the median than the metric's own calibration error is never
+  an outlier.
+* The **smoothed value** is the mean of the kept values and its **spread** their standard
+  deviation; the ± shown to people is the spread and the calibration error combined in
+  quadrature: ``sqrt(spread² + calibration²)``.
+
+  Why the mean of the kept values and not their median: MediaPipe's VIDEO mode derives each
+  frame's region of interest from the previous frame's landmarks, and on a still picture the
+  estimates can alternate between two values a few degrees apart (measured: pelvic tilt
+  13.5° / 17° on alternate frames of the lite model). The median of such a window jumps
+  between the two modes as the window slides, and a MAD computed inside one mode would reject
+  the other; the mean of the values inside the band is steady.
 * The window is **steady** when at least ``min_pass_ratio`` of its frames passed the gates,
-  every required metric has at least ``min_frames`` kept values, and each required metric's
-  spread is at most its limit (pelvic tilt 2°, lordosis 3° by default).
+  every required metric has a finite value in at least ``min_frames`` frames, the smoothed
+  value is not moving (its **drift**, the mean of the newer half of the window minus the
+  mean of the older half, is at most 3° for pelvic tilt and 3.5° for lordosis by default:
+  less than their calibration errors, 3.8° and 4.5°) and the frames agree (spread at most
+  5° and 6°). Drift is what tells a person still settling from one standing still; the
+  per-frame spread of the estimates on a perfectly still picture is already 2–2.5° for
+  pelvic tilt with the lite model, so a spread limit alone would have to be loose to be
+  reachable at all. Once steady, the window stays steady until drift or spread exceed
+  their limits by ``hysteresis`` (1.5×), so that the verdict does not flicker.
 * When it is not steady, :attr:`WindowSummary.guidance` says what to do: the most common
   problem among the failed frames ("turn side-on", "step back", ...), or "hold still".
 
@@ -29,7 +46,7 @@ import math
 from collections import Counter, deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 
@@ -38,6 +55,9 @@ from .types import Measurement
 __all__ = [
     "MAD_TO_SD",
     "DEFAULT_CONFIG",
+    "EMPTY_SUMMARY",
+    "HOLD_STILL",
+    "MEASURING",
     "FrameSample",
     "Guidance",
     "RobustEstimate",
@@ -114,42 +134,63 @@ class SmoothingConfig:
 
     Attributes:
         window_ms: span of the window in stream milliseconds (samples older than the newest
-            minus this are dropped).
+            minus this are dropped, unless fewer than ``min_frames`` would remain).
+        max_window_ms: the longest span the window may reach back to hold ``min_frames``
+            samples at a low frame rate; older samples are always dropped.
         max_frames: hard cap on samples kept, whatever the frame rate.
-        min_frames: kept (non-outlier) values each required metric needs to be steady.
+        min_frames: frames with a finite value (outliers included) each required metric
+            needs to be steady.
         min_pass_ratio: share of the window's frames that must pass the gates.
         outlier_k: rejection threshold in MAD-based standard deviations.
-        max_spread: (metric name, largest spread allowed) pairs; these metrics are required.
+        max_spread: (metric name, largest frame-to-frame standard deviation) pairs.
+        max_drift: (metric name, largest |drift|) pairs, drift being the mean of the newer
+            half of the window minus the mean of the older half. The metrics named in
+            either table are required for a steady result.
+        hysteresis: factor on the drift and spread limits for a window that was steady
+            (see :func:`summarize_window`'s ``was_steady``).
     """
 
     window_ms: float = 1500.0
+    max_window_ms: float = 4000.0
     max_frames: int = 240
     min_frames: int = 15
     min_pass_ratio: float = 0.7
     outlier_k: float = 3.5
     max_spread: tuple[tuple[str, float], ...] = (
-        ("pelvic_tilt_deg", 2.0),
-        ("lumbar_lordosis_deg", 3.0),
+        ("pelvic_tilt_deg", 5.0),
+        ("lumbar_lordosis_deg", 6.0),
     )
+    max_drift: tuple[tuple[str, float], ...] = (
+        ("pelvic_tilt_deg", 3.0),
+        ("lumbar_lordosis_deg", 3.5),
+    )
+    hysteresis: float = 1.5
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.window_ms) and self.window_ms > 0):
             raise ValueError(f"window_ms must be positive, got {self.window_ms}")
+        if not (math.isfinite(self.max_window_ms) and self.max_window_ms >= self.window_ms):
+            raise ValueError(f"max_window_ms must be finite and >= window_ms "
+                             f"({self.window_ms}), got {self.max_window_ms}")
         if self.max_frames < 1:
             raise ValueError(f"max_frames must be at least 1, got {self.max_frames}")
         if self.min_frames < 1:
             raise ValueError(f"min_frames must be at least 1, got {self.min_frames}")
         if not 0.0 <= self.min_pass_ratio <= 1.0:
             raise ValueError(f"min_pass_ratio must be within 0..1, got {self.min_pass_ratio}")
+        if not (math.isfinite(self.hysteresis) and self.hysteresis >= 1.0):
+            raise ValueError(f"hysteresis must be >= 1, got {self.hysteresis}")
         if not self.outlier_k > 0:
             raise ValueError(f"outlier_k must be positive, got {self.outlier_k}")
-        for name, limit in self.max_spread:
-            if not limit >= 0:
-                raise ValueError(f"max_spread for {name} must be >= 0, got {limit}")
+        for table in ("max_spread", "max_drift"):
+            for name, limit in getattr(self, table):
+                if not limit >= 0:
+                    raise ValueError(f"{table} for {name} must be >= 0, got {limit}")
 
     @property
     def required(self) -> tuple[str, ...]:
-        return tuple(name for name, _ in self.max_spread)
+        names = [name for name, _ in (*self.max_spread, *self.max_drift)]
+        return tuple(dict.fromkeys(names))
 
 
 DEFAULT_CONFIG = SmoothingConfig()
@@ -157,11 +198,12 @@ DEFAULT_CONFIG = SmoothingConfig()
 
 @dataclass(frozen=True)
 class RobustEstimate:
-    """Median and MAD-based spread of the values left after outlier rejection.
+    """Mean and standard deviation of the values left after MAD outlier rejection.
 
     Attributes:
-        value: median of the kept values.
-        spread_sd: ``1.4826 * MAD`` of the kept values (same unit as the values).
+        value: mean of the kept values.
+        spread_sd: standard deviation of the kept values (``n - 1`` in the denominator; 0
+            for a single value), same unit as the values.
         n_kept: values kept.
         n_rejected: finite values rejected as outliers.
     """
@@ -172,34 +214,90 @@ class RobustEstimate:
     n_rejected: int
 
 
-def robust_estimate(values: Iterable[float] | np.ndarray, k: float = 3.5) -> RobustEstimate | None:
-    """Median and spread of ``values`` with MAD outlier rejection; None if none is finite.
+def _column_medians(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Median of the finite values of each column of ``a`` (NaN where none), and their count.
+
+    Sorting the whole (frames × metrics) array once is much cheaper than one
+    :func:`numpy.median` call per metric (a window is ~45 × 10 values, every frame).
+    """
+    a = np.where(np.isfinite(a), a, np.nan)
+    n = np.isfinite(a).sum(axis=0)
+    if a.shape[0] == 0:
+        return np.full(a.shape[1], np.nan), n
+    s = np.sort(a, axis=0)  # NaN sorts last
+    cols = np.arange(a.shape[1])
+    lo = s[np.maximum((n - 1) // 2, 0), cols]
+    hi = s[np.maximum(n // 2, 0), cols]
+    # Halves first (no overflow near the float limits); equal middles are returned as they
+    # are (exact even for subnormal numbers).
+    med = np.where(lo == hi, lo, lo / 2.0 + hi / 2.0)
+    return np.where(n > 0, med, np.nan), n
+
+
+class _Columns(NamedTuple):
+    value: np.ndarray
+    spread: np.ndarray
+    n_kept: np.ndarray
+    n_rejected: np.ndarray
+    drift: np.ndarray
+
+
+def _robust_columns(a: np.ndarray, k: float, floor: np.ndarray | float = 0.0) -> _Columns:
+    """:func:`robust_estimate` for each column of a (frames × metrics) array, rows oldest first.
+
+    ``floor`` is the smallest rejection distance per column (e.g. the calibration error).
+    Value and spread are NaN for a column without finite values; drift (mean of the newer
+    half's kept values minus the older half's) is NaN when a half has none.
+    """
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        a = np.where(np.isfinite(a), a, np.nan)
+        med, n = _column_medians(a)
+        dev = np.abs(a - med)
+        mad, _ = _column_medians(dev)
+        # A relative tolerance so that values equal up to rounding count as equal when s = 0.
+        tol = np.maximum(np.maximum(k * MAD_TO_SD * mad, floor),
+                         1e-9 * np.maximum(1.0, np.abs(med)))
+        inside = dev <= tol
+        n_kept = inside.sum(axis=0)
+        # The mean as median + mean offset: exact for equal values, no overflow in the sum.
+        offset = np.where(inside, a - med, 0.0)
+        shift = offset.sum(axis=0) / np.maximum(n_kept, 1)
+        value = np.where(n_kept > 0, med + shift, np.nan)
+        sq = np.where(inside, (offset - shift) ** 2, 0.0).sum(axis=0)
+        spread = np.where(n_kept > 1, np.sqrt(sq / np.maximum(n_kept - 1, 1)), 0.0)
+        newer = (np.arange(a.shape[0]) >= a.shape[0] / 2.0)[:, None]
+        n_new = (inside & newer).sum(axis=0)
+        n_old = n_kept - n_new
+        mean_new = np.where(newer, offset, 0.0).sum(axis=0) / np.maximum(n_new, 1)
+        mean_old = np.where(newer, 0.0, offset).sum(axis=0) / np.maximum(n_old, 1)
+        drift = np.where((n_new > 0) & (n_old > 0), mean_new - mean_old, np.nan)
+    return _Columns(value, spread, n_kept, n - n_kept, drift)
+
+
+def robust_estimate(
+    values: Iterable[float] | np.ndarray, k: float = 3.5, floor: float = 0.0
+) -> RobustEstimate | None:
+    """Mean and spread of ``values`` after MAD outlier rejection; None if none is finite.
+
+    Args:
+        values: the samples; NaN and infinite values are ignored.
+        k: rejection threshold in MAD-based standard deviations.
+        floor: values at most this far from the median are always kept (e.g. the metric's
+            calibration error: a deviation within the known error is not an outlier).
 
     Notes:
         With ``m = median(x)`` and ``s = 1.4826 * median(|x - m|)``, values with
-        ``|x - m| > k * s`` are dropped, then the median and ``s`` are recomputed on the rest.
-        When more than half the values are equal (``s = 0``) only those are kept.
+        ``|x - m| > max(k * s, floor)`` are dropped; the result is the mean and the standard
+        deviation (``n - 1``) of the rest. When more than half the values are equal and
+        ``floor`` is 0 (``s = 0``) only those are kept. Values so large that their
+        differences overflow give None rather than an infinite spread.
     """
     x = np.asarray(values if isinstance(values, np.ndarray) else list(values), dtype=np.float64)
-    x = x[np.isfinite(x)]
-    if x.size == 0:
+    cols = _robust_columns(x.reshape(-1, 1), k, floor)
+    v, sd = float(cols.value[0]), float(cols.spread[0])
+    if not (cols.n_kept[0] > 0 and math.isfinite(v) and math.isfinite(sd)):
         return None
-    with np.errstate(over="ignore", invalid="ignore"):
-        med = float(np.median(x))
-        dev = np.abs(x - med)
-        sd = MAD_TO_SD * float(np.median(dev))
-        # A relative tolerance so that values equal up to rounding count as equal when s = 0.
-        tol = max(k * sd, 1e-9 * max(1.0, abs(med)))
-        kept = x[dev <= tol]
-        if kept.size == 0:  # only when the deviations overflowed
-            return None
-        value = float(np.median(kept))
-        spread = MAD_TO_SD * float(np.median(np.abs(kept - value)))
-    if not (math.isfinite(value) and math.isfinite(spread)):
-        # Values near the float limits overflow in the differences: report nothing rather
-        # than an infinite spread.
-        return None
-    return RobustEstimate(value, spread, int(kept.size), int(x.size - kept.size))
+    return RobustEstimate(v, sd, int(cols.n_kept[0]), int(cols.n_rejected[0]))
 
 
 @dataclass(frozen=True)
@@ -207,11 +305,13 @@ class SmoothedValue:
     """One metric over the window.
 
     Attributes:
-        value: robust median (see :func:`robust_estimate`).
-        spread_sd: MAD-based standard deviation over the window (video noise).
-        calibration_pm: the per-frame calibration error (median over the kept frames).
+        value: robust mean over the window (see :func:`robust_estimate`).
+        spread_sd: standard deviation of the kept values over the window (video noise).
+        calibration_pm: the per-frame calibration error (median over the passing frames).
         n_frames: values kept after outlier rejection.
         n_rejected: values rejected as outliers.
+        drift: mean of the kept values in the newer half of the window minus the mean in
+            the older half (0 when a half has none).
     """
 
     value: float
@@ -219,6 +319,7 @@ class SmoothedValue:
     calibration_pm: float
     n_frames: int
     n_rejected: int = 0
+    drift: float = 0.0
 
     @property
     def plus_minus(self) -> float:
@@ -272,13 +373,16 @@ EMPTY_SUMMARY = WindowSummary(
 def trim_window(
     samples: Sequence[FrameSample], now_ms: float, config: SmoothingConfig = DEFAULT_CONFIG
 ) -> tuple[FrameSample, ...]:
-    """The samples inside the window ending at ``now_ms``: ``now - window_ms < t <= now``.
+    """The samples inside the window ending at ``now_ms``, oldest first.
 
-    At most ``config.max_frames`` (the newest) are kept.
+    Those with ``now - window_ms < t <= now``; if fewer than ``config.min_frames``, the newest
+    ``min_frames`` with ``now - max_window_ms < t <= now``. At most ``config.max_frames``.
     """
+    recent = [s for s in samples if now_ms - config.max_window_ms < s.timestamp_ms <= now_ms]
     start = now_ms - config.window_ms
-    kept = tuple(s for s in samples if start < s.timestamp_ms <= now_ms)
-    return kept[-config.max_frames:]
+    n_nominal = sum(1 for s in recent if s.timestamp_ms > start)
+    keep = min(len(recent), max(n_nominal, config.min_frames), config.max_frames)
+    return tuple(recent[len(recent) - keep:])
 
 
 def _majority_guidance(samples: Sequence[FrameSample]) -> Guidance | None:
@@ -301,31 +405,41 @@ def _smoothed_values(
     names: dict[str, None] = {}
     for s in passing:
         names.update(dict.fromkeys(s.values))
+    if not names:
+        return {}
+    keys = list(names)
+    nan = math.nan
+    vals = np.array([[s.values.get(k, nan) for k in keys] for s in passing], dtype=np.float64)
+    pms = np.array([[s.plus_minus.get(k, nan) for k in keys] for s in passing],
+                   dtype=np.float64)
+    cal, n_cal = _column_medians(np.abs(pms))
+    cal = np.where(n_cal > 0, cal, 0.0)
+    cols = _robust_columns(vals, config.outlier_k, cal)
     out: dict[str, SmoothedValue] = {}
-    for name in names:
-        vals = np.fromiter((s.values.get(name, math.nan) for s in passing), np.float64,
-                           len(passing))
-        est = robust_estimate(vals, config.outlier_k)
-        if est is None:
+    for j, name in enumerate(keys):
+        v, sd, c, d = (float(cols.value[j]), float(cols.spread[j]), float(cal[j]),
+                       float(cols.drift[j]))
+        if cols.n_kept[j] == 0 or not math.isfinite(v) or not math.isfinite(math.hypot(sd, c)):
             continue
-        pms = np.fromiter((s.plus_minus.get(name, math.nan) for s in passing), np.float64,
-                          len(passing))
-        pms = pms[np.isfinite(pms)]
-        cal = float(np.median(np.abs(pms))) if pms.size else 0.0
-        if not math.isfinite(math.hypot(est.spread_sd, cal)):
-            continue
-        out[name] = SmoothedValue(est.value, est.spread_sd, cal, est.n_kept, est.n_rejected)
+        out[name] = SmoothedValue(v, sd, c, int(cols.n_kept[j]), int(cols.n_rejected[j]),
+                                  d if math.isfinite(d) else 0.0)
     return out
 
 
 def summarize_window(
-    samples: Sequence[FrameSample], config: SmoothingConfig = DEFAULT_CONFIG
+    samples: Sequence[FrameSample],
+    config: SmoothingConfig = DEFAULT_CONFIG,
+    *,
+    was_steady: bool = False,
 ) -> WindowSummary:
     """Smoothed values and the steady verdict for the samples of one window.
 
     Args:
         samples: the window's samples, oldest first (see :func:`trim_window`).
         config: thresholds.
+        was_steady: the previous window was steady; its drift and spread limits are then
+            ``config.hysteresis`` times larger (the gate, frame count and pass-ratio tests
+            are not relaxed).
 
     Returns:
         A :class:`WindowSummary`; never raises on poor data (NaN values are ignored).
@@ -346,16 +460,28 @@ def summarize_window(
         return summary("guidance", guidance,
                        f"Only {ratio:.0%} of recent frames could be measured "
                        f"(needs {config.min_pass_ratio:.0%}).")
-    counts = {name: values[name].n_frames if name in values else 0 for name in config.required}
+    # Frames with a finite value, outliers included: rejecting a few must not hold back a
+    # window that has enough frames (and outliers are a minority by construction).
+    counts = {
+        name: values[name].n_frames + values[name].n_rejected if name in values else 0
+        for name in config.required
+    }
     short = [name for name, c in counts.items() if c < config.min_frames]
     if short:
         have = min(counts.values())
         return summary("measuring", MEASURING,
                        f"Collecting frames ({have} of {config.min_frames}).")
+    relax = config.hysteresis if was_steady else 1.0
     moving = [
-        f"{name} varies by ±{values[name].spread_sd:.1f} (limit {limit:g})"
+        f"{name} is still moving ({values[name].drift:+.1f} within the window, "
+        f"limit ±{limit * relax:g})"
+        for name, limit in config.max_drift
+        if abs(values[name].drift) > limit * relax
+    ] + [
+        f"{name} varies by ±{values[name].spread_sd:.1f} from frame to frame "
+        f"(limit {limit * relax:g})"
         for name, limit in config.max_spread
-        if values[name].spread_sd > limit
+        if values[name].spread_sd > limit * relax
     ]
     if moving:
         return summary("unsteady", HOLD_STILL, *moving)
@@ -371,6 +497,7 @@ class WindowSmoother:
     def __init__(self, config: SmoothingConfig = DEFAULT_CONFIG) -> None:
         self.config = config
         self._samples: deque[FrameSample] = deque()
+        self._steady = False
 
     @property
     def samples(self) -> tuple[FrameSample, ...]:
@@ -378,6 +505,7 @@ class WindowSmoother:
 
     def reset(self) -> None:
         self._samples.clear()
+        self._steady = False
 
     def add(self, sample: FrameSample) -> WindowSummary:
         """Add one frame's sample and return the summary of the window ending at it."""
@@ -385,9 +513,14 @@ class WindowSmoother:
             # The stream's clock went back: a new stream, so the old frames do not belong.
             self._samples.clear()
         self._samples.append(sample)
-        start = sample.timestamp_ms - self.config.window_ms
-        while self._samples and (
-            self._samples[0].timestamp_ms <= start or len(self._samples) > self.config.max_frames
-        ):
-            self._samples.popleft()
-        return summarize_window(self._samples, self.config)
+        c = self.config
+        oldest = sample.timestamp_ms - c.max_window_ms
+        start = sample.timestamp_ms - c.window_ms
+        q = self._samples
+        while q[0].timestamp_ms <= oldest or len(q) > c.max_frames:
+            q.popleft()
+        while q[0].timestamp_ms <= start and len(q) > c.min_frames:
+            q.popleft()
+        summary = summarize_window(q, c, was_steady=self._steady)
+        self._steady = summary.steady
+        return summary
