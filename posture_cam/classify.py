@@ -208,7 +208,9 @@ def classify_values(
         1.25 * pelvic_tilt.plus_minus / t.pelvic_tilt.population_sd,
         1.25 * lumbar_lordosis.plus_minus / t.lumbar_lordosis.population_sd,
     )
-    sd_z = max(sd_z, 1e-6)
+    # An unknown (NaN) error is as uncertain as an infinite one: the call stays, its
+    # confidence drops to a coin toss. (max() would keep a NaN and make the confidence NaN.)
+    sd_z = max(sd_z, 1e-6) if math.isfinite(sd_z) else math.inf
     if z > t.pattern_z:
         pattern: Pattern = "increased"
         confidence = _phi((z - t.pattern_z) / sd_z)

@@ -21,6 +21,7 @@ __all__ = [
     "GateReport",
     "GateThresholds",
     "check_detection",
+    "no_person_finding",
     "near_side",
     "facing_direction",
     "side_view_ratio",
@@ -57,6 +58,15 @@ class GateThresholds:
         max_knee_flexion_deg: more knee bend is not standing straight.
         max_ankle_offset_ratio: horizontal hip-to-ankle offset / leg length; more means the
             feet are not under the hips (walking, lunging).
+        dark_luma: when nobody is found and even the brightest parts of the picture (99th
+            percentile of luma, 0-255) are below this, the picture is called too dark.
+        washed_out_luma: when nobody is found and even the darkest parts (1st percentile)
+            are above this, the picture is called washed out (overexposed).
+        wide_aspect_ratio: when nobody is found in a picture at least this many times wider
+            than tall, the panorama is named as the likely cause: the pose model sees the
+            picture shrunk to a square, where a person fills a small part of it (on the
+            synthetic side views neither model finds a person below ~40 % of the picture
+            height).
     """
 
     min_visibility: float = 0.1
@@ -70,6 +80,9 @@ class GateThresholds:
     max_trunk_lean_deg: float = 20.0
     max_knee_flexion_deg: float = 25.0
     max_ankle_offset_ratio: float = 0.25
+    dark_luma: float = 40.0
+    washed_out_luma: float = 200.0
+    wide_aspect_ratio: float = 3.0
 
 
 DEFAULT_THRESHOLDS = GateThresholds()
@@ -210,15 +223,7 @@ def check_detection(
     t = thresholds
     main = detection.person
     if main is None:
-        return GateReport(
-            findings=(
-                Finding(
-                    "no_person",
-                    "No person was found in this picture.",
-                    "Stand side-on to the camera with your whole body in view, in good light.",
-                ),
-            )
-        )
+        return GateReport(findings=(no_person_finding(thresholds=t),))
     w, h = detection.image_size
     findings: list[Finding] = []
 
@@ -296,6 +301,46 @@ def check_detection(
         facing=facing,
         side_view_ratio=ratio if math.isfinite(ratio) else None,
     )
+
+
+_NO_PERSON_HINT = ("Stand side-on to the camera, close enough that your body fills most of the "
+                   "picture's height, whole body in view, in good light.")
+
+
+def no_person_finding(
+    rgb: np.ndarray | None = None, thresholds: GateThresholds = DEFAULT_THRESHOLDS
+) -> Finding:
+    """The "no person" finding, naming the picture's likely problem when its pixels say so.
+
+    A person can be in a picture and still not be found: in near darkness, in a washed-out
+    (overexposed) picture, or small in a wide panorama. With the analysed picture ``rgb``
+    (``(H, W, 3)`` uint8) the message says which; the code stays ``"no_person"``.
+    """
+    t = thresholds
+    message = "No person was found in this picture."
+    hint = _NO_PERSON_HINT
+    if rgb is None or rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.size == 0:
+        return Finding("no_person", message, hint)
+    h, w = rgb.shape[:2]
+    step = max(1, round(math.sqrt(h * w / 250_000)))  # about 250 000 pixels are plenty
+    sample = rgb[::step, ::step].reshape(-1, 3).astype(np.float32)
+    luma = sample @ np.array([0.299, 0.587, 0.114], dtype=np.float32)  # Rec. 601, 0-255
+    p1, p99 = (float(v) for v in np.percentile(luma, [1.0, 99.0]))
+    if p99 < t.dark_luma:
+        message = "No person was found: the picture is very dark, which can hide a person."
+        hint = ("Turn on more light, or face a window or lamp (with the light behind the "
+                "camera), and take the photo again.")
+    elif p1 > t.washed_out_luma:
+        message = ("No person was found: the picture is almost white (overexposed), which "
+                   "can hide a person.")
+        hint = ("Avoid pointing the camera at a bright window or lamp; tap on yourself in "
+                "the camera app to set the exposure, and take the photo again.")
+    elif w >= t.wide_aspect_ratio * h:
+        message = (f"No person was found in this very wide picture ({w / h:.0f}:1, like a "
+                   "panorama): shrunk to fit the pose model, a person in it becomes too small.")
+        hint = ("Crop the photo around the person (taller than wide), or take a normal "
+                "photo in portrait orientation.")
+    return Finding("no_person", message, hint)
 
 
 # The first blocking finding is the headline; a cropped body makes the side-view ratio and

@@ -15,7 +15,14 @@ import numpy as np
 from .calibration import Calibration, load_calibration
 from .classify import Assessment, classify
 from .detect import PoseDetector
-from .gates import DEFAULT_THRESHOLDS, Finding, GateReport, GateThresholds, check_detection
+from .gates import (
+    DEFAULT_THRESHOLDS,
+    Finding,
+    GateReport,
+    GateThresholds,
+    check_detection,
+    no_person_finding,
+)
 from .images import ImageLoadError, LoadedImage, inference_view, load_image
 from .metrics import average_metrics, compute_posture_metrics
 from .scene import estimate_roll_deg, rotate_mask, rotate_points
@@ -176,6 +183,10 @@ def analyze_image(
     gates, metrics, assessment = analyze_detection(
         detection, variant=variant, calibration=cal, thresholds=thresholds, rgb=small
     )
+    if detection.person is None:
+        # Say why nobody may have been found (darkness, overexposure, a panorama).
+        gates = replace(gates, findings=(no_person_finding(small, thresholds),))
+        assessment = classify(gates, None)
     if flip_average and metrics is not None:
         flipped = np.ascontiguousarray(small[:, ::-1])
         m_gates, m_metrics, _ = analyze_detection(

@@ -26,6 +26,7 @@ from posture_cam.gates import (
     check_detection,
     facing_direction,
     near_side,
+    no_person_finding,
     side_view_ratio,
 )
 from posture_cam.landmarks import Landmark, Side
@@ -111,6 +112,41 @@ def test_nobody_is_no_person_and_nothing_else() -> None:
     assert not r.passed
     assert r.near_side is None and r.facing is None and r.side_view_ratio is None
     assert r.blocking[0].message and r.blocking[0].hint
+    assert r.blocking[0] == no_person_finding()  # without pixels: the general message
+
+
+def _picture(grey: int, size: tuple[int, int] = (300, 400)) -> np.ndarray:
+    w, h = size
+    rgb = np.full((h, w, 3), grey, np.uint8)
+    rgb[h // 4: 3 * h // 4, w // 3: w // 2] = max(grey - 30, 0)  # a darker shape
+    return rgb
+
+
+@pytest.mark.parametrize(
+    ("rgb", "phrase"),
+    [
+        (_picture(120), "No person was found in this picture."),
+        (_picture(35), "very dark"),  # brightest parts 35 < 40
+        (_picture(45), "No person was found in this picture."),
+        (_picture(250), "almost white (overexposed)"),  # darkest parts 220 > 200
+        (_picture(120, (1200, 300)), "very wide picture (4:1, like a panorama)"),
+        (_picture(120, (800, 300)), "No person was found in this picture."),  # 2.7:1
+        (_picture(120, (300, 1200)), "No person was found in this picture."),  # tall is fine
+        (np.zeros((1, 1, 3), np.uint8), "very dark"),
+    ],
+)
+def test_no_person_finding_names_the_pictures_likely_problem(rgb: np.ndarray, phrase: str
+                                                             ) -> None:
+    f = no_person_finding(rgb)
+    assert f.code == "no_person" and f.severity == "block"
+    assert phrase in f.message
+    general = phrase == "No person was found in this picture."
+    assert (f.hint == no_person_finding().hint) == general  # a specific cause, its own hint
+
+
+def test_no_person_hint_asks_for_a_body_that_fills_the_picture() -> None:
+    # MediaPipe finds nobody below ~40-50 % of the picture height: say how big to be.
+    assert "fills most of the picture's height" in no_person_finding().hint
 
 
 def test_side_view_passes() -> None:
