@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from posture_cam.ui.about_page import render_about_page
+from posture_cam.ui.history_page import render_history_page
 from posture_cam.ui.photo_page import render_photo_page
 from posture_cam.ui.report_page import render_report_page
 
@@ -36,6 +37,8 @@ def main() -> None:
         st.Page(live_check, title="Live check", icon=":material/videocam:", url_path="live"),
         st.Page(render_report_page, title="Report", icon=":material/description:",
                 url_path="report"),
+        st.Page(render_history_page, title="History", icon=":material/timeline:",
+                url_path="history"),
         st.Page(render_about_page, title="About", icon=":material/info:", url_path="about"),
     ]
     st.navigation(pages).run()

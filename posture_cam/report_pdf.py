@@ -1,9 +1,12 @@
 """The session report as a PDF (fpdf2): pure, bytes out, nothing written to disk.
 
-Layout: a title page with the date and an overview table; one section per kept result (the
-annotated picture, the pattern with its confidence and reasons, and every measure with its
-±); the exercises and everyday advice for the patterns found; and a plain-language note on
-what the numbers mean and what they do not.
+Layout: a title page with the date and an overview table; when a history is given, a
+"Your history" page (how many checks, the baseline, the latest check's change against it
+with the verdict "real change" / "within noise" and the smallest detectable change used,
+and a table of the last checks); one section per kept result (the annotated picture, the
+pattern with its confidence and reasons, and every measure with its ±); the exercises and
+everyday advice for the patterns found; and a plain-language note on what the numbers mean
+and what they do not.
 
 Font: DejaVu Sans, so that "±", "°", "–" and curly quotes render. It is taken from the copy
 matplotlib ships (matplotlib is a declared dependency of mediapipe, which posture_cam pins),
@@ -28,6 +31,7 @@ from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 from PIL import Image
 
+from .baseline import METRIC_NAMES, TRACKED, MetricChange
 from .calibration import load_calibration
 from .classify import PATTERN_TITLES, THRESHOLDS
 from .exercises import (
@@ -47,8 +51,13 @@ from .presentation import (
     reason_line,
 )
 from .session import Session, SessionEntry
+from .trend import Trend, TrendPoint
 
-__all__ = ["build_pdf", "find_fonts", "FontNotFoundError", "ReportFonts"]
+__all__ = ["HISTORY_TABLE_ROWS", "build_pdf", "find_fonts", "FontNotFoundError",
+           "ReportFonts"]
+
+HISTORY_TABLE_ROWS = 10
+"""How many of the most recent checks the history table lists."""
 
 _FONT_FILES = {
     "": "DejaVuSans.ttf",
@@ -73,6 +82,8 @@ _ACCENT = {
     "neutral": (34, 139, 84),
     "inconclusive": (108, 117, 125),
 }
+
+_VERDICT_INK = {"real change": (200, 35, 40), "within noise": (31, 111, 178)}
 
 _FAMILY = "DejaVu"
 _IMAGE_BOX_W_MM = 70.0
@@ -494,12 +505,287 @@ def _notes_section(pdf: FPDF, variants: Sequence[str]) -> None:
     _para(pdf, DISCLAIMER, size=9.3)
 
 
-def build_pdf(session: Session, *, generated: datetime | None = None) -> bytes:
+# ----------------------------------------------------------------------------- history page
+
+
+def _degrees(value: float | None, plus_minus: float | None = None) -> str:
+    if value is None or not math.isfinite(value):
+        return "–"
+    text = minus(f"{value:.1f}") + "°"
+    if plus_minus is not None and math.isfinite(plus_minus):
+        text += f" ± {plus_minus:.1f}°"
+    return text
+
+
+def _change_cell(ch: MetricChange | None, in_baseline: bool) -> str:
+    if in_baseline:
+        return "baseline"
+    if ch is None:
+        return "–"
+    return f"{minus(f'{ch.change:+.1f}')}° {ch.verdict}"
+
+
+def _history_counts(trend: Trend) -> str:
+    n = len(trend.patterns)
+    good = trend.report.good_checks
+    first = _local(trend.patterns[0].time).strftime("%d %b %Y").lstrip("0")
+    last = _local(trend.patterns[-1].time).strftime("%d %b %Y").lstrip("0")
+    span = first if first == last else f"{first} to {last}"
+    checks = "1 check" if n == 1 else f"{n} checks"
+    return (f"{checks} saved on this computer ({span}); {good} of them measured well "
+            "enough to count (side view, whole body, clean outline).")
+
+
+def _baseline_table(pdf: FPDF, trend: Trend) -> None:
+    """Per metric: baseline ± SDC, the latest check, its change, the SDC used, the verdict."""
+    base = trend.baseline
+    assert base is not None
+    latest = trend.latest_changes()
+    changes = latest[1] if latest is not None and latest[0] not in base.check_ids else {}
+    pdf.set_font(_FAMILY, "", 8.5)
+    pdf.set_draw_color(*_RULE)
+    with pdf.table(
+        col_widths=(30, 30, 26, 20, 22, 46),
+        headings_style=FontFace(emphasis="BOLD", fill_color=_HEAD_FILL),
+        line_height=4.6,
+        text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "LEFT"),
+        padding=(1.3, 1.5, 1.3, 1.5),
+        **_TABLE_STYLE,
+    ) as table:
+        table.row(("Measure", "Baseline ± SDC", "Latest check", "Change", "SDC used",
+                   "Verdict"))
+        for metric in TRACKED:
+            ch = changes.get(metric)
+            sdc = trend.report.sdc(metric)
+            point = next((p for p in reversed(trend.metrics[metric].points)
+                          if latest is not None and p.check_id == latest[0]), None)
+            row = table.row()
+            row.cell(METRIC_NAMES[metric].capitalize())
+            row.cell(_degrees(base.values[metric], sdc))
+            row.cell(_degrees(point.value) if point is not None and ch is not None else "–")
+            row.cell(minus(f"{ch.change:+.1f}") + "°" if ch is not None else "–")
+            row.cell(f"±{ch.sdc:.1f}°" if ch is not None else "–")
+            if ch is None:
+                row.cell("–")
+            else:
+                verdict = ch.verdict + (f" ({ch.direction})" if ch.real and ch.direction
+                                        else "")
+                row.cell(verdict, style=FontFace(emphasis="BOLD",
+                                                 color=_VERDICT_INK[ch.verdict]))
+
+
+def _trend_table(pdf: FPDF, trend: Trend, rows: int) -> None:
+    """The last ``rows`` checks, oldest first: date, both angles ± with their change, pattern."""
+    base_ids = set(trend.baseline.check_ids) if trend.baseline is not None else set()
+    by_id = {m: {p.check_id: p for p in trend.metrics[m].points} for m in TRACKED}
+    pdf.set_font(_FAMILY, "", 8)
+    pdf.set_draw_color(*_RULE)
+    with pdf.table(
+        col_widths=(30.5, 23, 31, 31.5, 31, 27),
+        headings_style=FontFace(emphasis="BOLD", fill_color=_HEAD_FILL),
+        line_height=4.3,
+        text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "LEFT"),
+        padding=(1.1, 1.5, 1.1, 1.5),
+        **_TABLE_STYLE,
+    ) as table:
+        table.row(("Date", "Pelvic tilt", "vs baseline", "Lower-back curve", "vs baseline",
+                   "Pattern"))
+        for pp in trend.patterns[-rows:]:
+            row = table.row()
+            row.cell(_short_time(pp.time))
+            for metric in TRACKED:
+                point = by_id[metric].get(pp.check_id)
+                if point is None:
+                    row.cell("–")
+                    row.cell("–")
+                    continue
+                row.cell(_degrees(point.value, point.plus_minus))
+                ch = point.change
+                text = _change_cell(ch, pp.check_id in base_ids)
+                ink = _VERDICT_INK.get(ch.verdict) if ch is not None else None
+                row.cell(text, style=FontFace(color=ink) if ink and text != "baseline"
+                         else None)
+            row.cell(pp.pattern.capitalize())
+
+
+_CHART_H_MM = 38.0
+_POINT_INK = {"baseline": (130, 130, 130), "no baseline yet": _INK, **_VERDICT_INK}
+_POINT_LABEL = {"baseline": "part of the baseline", "no baseline yet": "check (no baseline yet)",
+                "within noise": "within noise", "real change": "real change"}
+
+
+def _point_status(p: TrendPoint) -> str:
+    if p.in_baseline:
+        return "baseline"
+    return p.change.verdict if p.change is not None else "no baseline yet"
+
+
+def _nice_step(span: float) -> float:
+    raw = span / 4
+    mag = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1.0
+    return next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+
+
+def _metric_chart(pdf: FPDF, trend: Trend, metric: str, x: float, y: float, w: float,
+                  h: float) -> None:
+    """One metric over time: the baseline ± SDC band, each good check with its ± bar, the
+    dot coloured by its verdict (grey: part of the baseline)."""
+    mt = trend.metrics[metric]
+    pts = mt.points
+    pdf.set_font(_FAMILY, "B", 8.5)
+    pdf.set_text_color(*_INK)
+    pdf.set_xy(x, y)
+    pdf.cell(w, 4.5, f"{mt.name.capitalize()} (°)")
+    top = y + 5.5
+    axis_w = 9.0
+    px0, px1 = x + axis_w, x + w - 2.5
+    py0, py1 = top, top + h
+    pdf.set_draw_color(*_RULE)
+    pdf.set_line_width(0.2)
+    pdf.rect(px0, py0, px1 - px0, py1 - py0)
+    if not pts:
+        return
+    lows = [p.lower for p in pts] + ([mt.band[0]] if mt.band else [])
+    highs = [p.upper for p in pts] + ([mt.band[1]] if mt.band else [])
+    lo, hi = min(lows), max(highs)
+    if hi - lo < 4:
+        mid = (hi + lo) / 2
+        lo, hi = mid - 2, mid + 2
+    step = _nice_step(hi - lo)
+    lo, hi = math.floor(lo / step) * step, math.ceil(hi / step) * step
+    t0, t1 = pts[0].time.timestamp(), pts[-1].time.timestamp()
+    inner0, inner1 = px0 + 3, px1 - 3
+
+    def fx(t: datetime) -> float:
+        if t1 == t0:
+            return (inner0 + inner1) / 2
+        return inner0 + (t.timestamp() - t0) / (t1 - t0) * (inner1 - inner0)
+
+    def fy(v: float) -> float:
+        return py1 - (v - lo) / (hi - lo) * (py1 - py0)
+
+    pdf.set_font(_FAMILY, "", 6.5)
+    pdf.set_text_color(*_MUTED)
+    k = 0
+    while lo + k * step <= hi + 1e-9:
+        v = lo + k * step
+        pdf.set_draw_color(*_ZEBRA if k > 0 and v < hi - 1e-9 else _RULE)
+        pdf.line(px0, fy(v), px1, fy(v))
+        pdf.set_xy(x, fy(v) - 1.5)
+        pdf.cell(axis_w - 1, 3, minus(f"{v:g}"), align="R")
+        k += 1
+    if mt.band is not None and mt.baseline is not None:
+        pdf.set_fill_color(228, 230, 233)
+        pdf.rect(px0, fy(mt.band[1]), px1 - px0, fy(mt.band[0]) - fy(mt.band[1]), style="F")
+        pdf.set_draw_color(*_MUTED)
+        pdf.set_dash_pattern(dash=1, gap=0.8)
+        pdf.line(px0, fy(mt.baseline), px1, fy(mt.baseline))
+        pdf.set_dash_pattern()
+    pdf.set_draw_color(*_MUTED)
+    pdf.set_line_width(0.25)
+    for p in pts:
+        if p.upper > p.lower:
+            pdf.line(fx(p.time), fy(p.upper), fx(p.time), fy(p.lower))
+    for p in pts:
+        pdf.set_fill_color(*_POINT_INK[_point_status(p)])
+        pdf.circle(fx(p.time), fy(p.value), 0.9, style="F")
+    pdf.set_line_width(0.2)
+    pdf.set_font(_FAMILY, "", 6.5)
+    pdf.set_xy(px0, py1 + 0.5)
+    pdf.cell((px1 - px0) / 2, 3.5, _local(pts[0].time).strftime("%d %b %Y").lstrip("0"))
+    if t1 != t0:
+        pdf.set_xy(px0 + (px1 - px0) / 2, py1 + 0.5)
+        pdf.cell((px1 - px0) / 2, 3.5, _local(pts[-1].time).strftime("%d %b %Y").lstrip("0"),
+                 align="R")
+    pdf.set_text_color(*_INK)
+
+
+def _trend_charts(pdf: FPDF, trend: Trend) -> None:
+    """Both metrics side by side, and a legend line under them."""
+    gap = 8.0
+    w = (pdf.epw - gap) / 2
+    y = pdf.get_y()
+    for i, metric in enumerate(TRACKED):
+        with pdf.local_context():  # colours, line width and dashes stay inside
+            _metric_chart(pdf, trend, metric, pdf.l_margin + i * (w + gap), y, w,
+                          _CHART_H_MM)
+    pdf.set_xy(pdf.l_margin, y + 5.5 + _CHART_H_MM + 5)
+    with pdf.local_context():
+        pdf.set_font(_FAMILY, "", 7.5)
+        pdf.set_text_color(*_MUTED)
+        x = pdf.l_margin
+        shown = {_point_status(p) for m in TRACKED for p in trend.metrics[m].points}
+        for status, label in _POINT_LABEL.items():
+            if status not in shown:
+                continue
+            pdf.set_fill_color(*_POINT_INK[status])
+            pdf.circle(x + 1, pdf.get_y() + 2, 0.9, style="F")
+            pdf.set_x(x + 3)
+            pdf.cell(pdf.get_string_width(label) + 5, 4, label)
+            x = pdf.get_x()
+        band = " · grey band: baseline ± SDC" if trend.baseline is not None else ""
+        pdf.cell(0, 4, f"vertical bar: ± typical error{band}",
+                 new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def _history_section(pdf: FPDF, trend: Trend) -> None:
+    _heading(pdf, "Your history", size=15, space_before=0)
+    _para(pdf, _history_counts(trend), size=9.3, color=_MUTED)
+    _gap(pdf, 2.5)
+    base = trend.baseline
+    _para(pdf, "Compared with your own baseline", size=10.5, style="B")
+    _gap(pdf, 0.5)
+    if base is None:
+        _para(pdf, " ".join(trend.summary_lines()) + " Each saved check is compared with "
+              "your baseline once there is one.", size=9.3)
+    else:
+        sdcs = ", ".join(f"{METRIC_NAMES[m]} ±{trend.report.sdc(m):.1f}°" for m in TRACKED)
+        _para(pdf, f"Your baseline is the {base.describe()}. Two checks of a posture that "
+              f"did not change can differ by up to {sdcs} (the smallest detectable change, "
+              "SDC, at 95 %); a change counts as real only beyond it.", size=9.3)
+        _gap(pdf, 2.5)
+        _baseline_table(pdf, trend)
+        _gap(pdf, 2)
+        latest = trend.latest_changes()
+        if latest is None or latest[0] in base.check_ids:
+            note = ("Your latest check is part of the baseline: the next good check will be "
+                    "compared with it.")
+        else:
+            cid, changes = latest
+            when = next((_date_text(p.time) for p in trend.patterns if p.check_id == cid), "")
+            sources = sorted({ch.sem_source for ch in changes.values() if ch.sem_source})
+            note = (f"Latest check: #{cid}, {when}. The SDC used for it combines the "
+                    "repeatability (SEM) of this check and of the baseline: 1.96 × "
+                    "√(check SEM² + baseline SEM²). This check's SEM came from "
+                    f"{', '.join(sources) or 'the bench'}.")
+        _para(pdf, note, size=8.5, color=_MUTED, h=4.3)
+    _gap(pdf, 5)
+    if any(trend.metrics[m].points for m in TRACKED):
+        _para(pdf, "Over time", size=10.5, style="B")
+        _gap(pdf, 1)
+        _trend_charts(pdf, trend)
+        _gap(pdf, 5)
+    n = min(len(trend.patterns), HISTORY_TABLE_ROWS)
+    title = "Your checks" if n == len(trend.patterns) else f"Your last {n} checks"
+    _para(pdf, title, size=10.5, style="B")
+    _gap(pdf, 1)
+    _trend_table(pdf, trend, n)
+    _gap(pdf, 2)
+    _para(pdf, "Each angle ± its typical error. Much of that error is the same for you in "
+          "every picture, so it cancels in a change: a change is judged against the SDC, "
+          "not against the ±. Keep the set-up the same (camera height and distance, "
+          "clothes) so that checks compare.", size=8.5, color=_MUTED, h=4.3)
+
+
+def build_pdf(session: Session, *, generated: datetime | None = None,
+              history: Trend | None = None) -> bytes:
     """The session report as PDF bytes.
 
     Args:
         session: the kept results (photo or live), oldest first.
         generated: the date printed on the report; now (local time) when None.
+        history: the trend of the saved checks (:func:`posture_cam.trend.compute_trend`);
+            adds a "Your history" page. None or a trend without checks: no such page.
 
     Raises:
         FontNotFoundError: DejaVu Sans could not be found (see :func:`find_fonts`).
@@ -530,7 +816,9 @@ def build_pdf(session: Session, *, generated: datetime | None = None) -> bytes:
         "A side-view check of the pelvis and lower back, from photos or the live camera. "
         "Each result estimates pelvic tilt and the lower-back curve with their typical error "
         "(±), names the pattern they suggest, and is followed by exercises that match it. "
-        "The last page explains what the numbers mean and what they don't.",
+        + ("The next page compares your saved checks with your own baseline. "
+           if history is not None and history.patterns else "")
+        + "The last page explains what the numbers mean and what they don't.",
         size=9.8,
     )
     _gap(pdf, 3)
@@ -543,6 +831,9 @@ def build_pdf(session: Session, *, generated: datetime | None = None) -> bytes:
     _gap(pdf, 6)
     _heading(pdf, "How to read the numbers", size=13)
     _bullets(pdf, MEANING_NOTES, size=9.3)
+    if history is not None and history.patterns:
+        pdf.add_page()
+        _history_section(pdf, history)
     for i, e in enumerate(entries, start=1):
         if i == 1:
             pdf.add_page()

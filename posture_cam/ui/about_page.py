@@ -1,9 +1,10 @@
 """The "About" page: what is measured and how, how accurate it is, what the evidence says,
-the thresholds, and privacy.
+the thresholds, how change against your own baseline is judged, and privacy.
 
 Every number comes from the code or data that produce the results (the conventions table
 in :mod:`posture_cam.geometry`, the shipped calibration, :data:`posture_cam.classify.THRESHOLDS`
-and the gate thresholds), so the page cannot drift from what the app does.
+and the gate thresholds, the bench's repeatability in ``posture_cam/data/repeatability.json``),
+so the page cannot drift from what the app does.
 """
 
 from __future__ import annotations
@@ -14,13 +15,15 @@ from dataclasses import fields
 import streamlit as st
 
 from .. import geometry
+from ..baseline import DEFAULT_BASELINE_N, METRIC_NAMES, TRACKED, load_repeatability, sdc95
 from ..calibration import load_calibration
 from ..classify import THRESHOLDS
 from ..exercises import DISCLAIMER, EVIDENCE_NOTE
 from ..gates import DEFAULT_THRESHOLDS
+from ..history import ENV_DATA_DIR, default_history_path
 from ..presentation import MEANING_NOTES, accuracy_rows, minus
 
-__all__ = ["conventions_table", "render_about_page"]
+__all__ = ["conventions_table", "render_about_page", "repeatability_rows"]
 
 
 def conventions_table(doc: str | None = None) -> list[dict[str, str]]:
@@ -146,6 +149,49 @@ def _thresholds() -> None:
         st.caption(f"{len(fields(g))} thresholds in posture_cam/gates.py (GateThresholds).")
 
 
+def repeatability_rows() -> list[dict[str, str]]:
+    """Per photo model: each metric's SEM and SDC95 from the shipped repeatability bench."""
+    rep = load_repeatability()
+    variants = sorted(rep.photo, key=lambda v: _VARIANT_ORDER.index(v)
+                      if v in _VARIANT_ORDER else 99)
+    rows = []
+    for v in variants:
+        row = {"Pose model": v}
+        for metric in TRACKED:
+            sem = rep.photo[v].get(metric)
+            name = METRIC_NAMES[metric].capitalize()
+            row[f"{name}: SEM"] = "–" if sem is None else f"{sem:.2f}°"
+            row[f"{name}: SDC95"] = "–" if sem is None else f"±{sdc95(sem):.1f}°"
+        rows.append(row)
+    return rows
+
+
+def _change() -> None:
+    st.markdown(
+        f"Your **baseline** is the median of your first {DEFAULT_BASELINE_N} good checks (or "
+        "of the checks in a date range you pick on the History page). A later check's change "
+        "against it counts as a **real change** only when it is larger than the **smallest "
+        "detectable change**, SDC95 = 1.96 · √2 · SEM; anything smaller is **within noise**. "
+        "The SEM is the spread of repeated checks of a person who did not change. It comes "
+        "from the repeatability bench below or from your own repeated checks on the same day "
+        "(same label), whichever is larger; a live check also counts the spread of its "
+        "smoothing window. When a check and the baseline have different SEMs, the SDC is "
+        "1.96 · √(check SEM² + baseline SEM²)."
+    )
+    st.dataframe(repeatability_rows(), hide_index=True, width="stretch")
+    info = load_repeatability().info
+    st.caption(
+        "Bench: each synthetic side view measured again after small changes of the same "
+        "still picture (re-encoding, ±2 % scale, 1–2 px shift, ±0.5° rotation). That is the "
+        "pipeline's noise only, not standing again or moving the camera, so these are lower "
+        "bounds: take three checks on your first day, stepping away in between, and your "
+        "own, larger spread takes over. Live video: "
+        + ("measured separately." if load_repeatability().live else
+           "not measured separately yet; the photo values and the window spread are used.")
+        + (f" Made {str(info['created'])[:10]}." if info.get("created") else "")
+    )
+
+
 def render_about_page() -> None:
     """Draw the page."""
     st.title("About posture_cam")
@@ -185,6 +231,9 @@ def render_about_page() -> None:
     st.header("Thresholds")
     _thresholds()
 
+    st.header("How change is judged")
+    _change()
+
     st.header("Privacy")
     try:
         mp_version = importlib.metadata.version("mediapipe")
@@ -193,9 +242,14 @@ def render_about_page() -> None:
     st.markdown(
         "- Everything runs **on this computer**. The app serves on 127.0.0.1, so other "
         "devices cannot reach it unless you change that setting.\n"
-        "- Photos and camera frames are analysed in memory and **never written to disk**. "
-        "Kept results live in this browser session only; nothing is stored unless you "
-        "download a report.\n"
+        "- Photos and camera frames are analysed in memory. Kept results live in this "
+        "browser session only: **nothing is written to disk** unless you download a report "
+        "or press **Save to history**.\n"
+        "- **Save to history** keeps that check's numbers (angles with ±, pattern, quality "
+        "notes, your label and note) in a file on this computer; the picture only if you "
+        "tick *Also keep the picture*. Delete one check or all of them on the **History** "
+        f"page. The file: `{default_history_path()}` (set `{ENV_DATA_DIR}` to put it "
+        "elsewhere).\n"
         "- The app makes no network connection of its own, except to download a pose model "
         "when you press the button to get one.\n"
         f"- **MediaPipe {mp_version}**, the pose library, sends usage metrics to Google "

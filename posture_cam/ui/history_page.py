@@ -23,7 +23,7 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import altair as alt
 import pandas as pd
@@ -69,20 +69,27 @@ def render_save_to_history(
     variant: str,
     key: str,
     image_jpeg: bytes | None = None,
+    width: Literal["content", "stretch"] = "content",
 ) -> int | None:
     """A "Save to history" control: optional label and note, opt-in picture, a button.
 
     Only measurable results can be saved. Returns the saved check's id (also after reruns),
-    else None. ``key`` must be unique per result on the page.
+    else None. ``key`` must be unique per result on the page; it also keys the popover, so
+    the popover and what is typed in it survive reruns (e.g. of an auto-refreshing
+    fragment) as long as the control is drawn at the same place. ``width`` is that of the
+    button that opens it.
     """
     saved: dict[str, int] = st.session_state.setdefault(_KEY_SAVED, {})
     if key in saved:
         st.button(f"Saved to history (#{saved[key]})", key=f"{key}_done", disabled=True,
-                  icon=":material/check:")
+                  icon=":material/check:", width=width)
         return saved[key]
     if not record.get("measurable"):
         return None
-    with st.popover("Save to history", icon=":material/bookmark_add:"):
+    with st.popover("Save to history", icon=":material/bookmark_add:", key=f"{key}_popover",
+                    width=width,
+                    help="Keep the numbers in your history on this computer, to follow "
+                         "change against your own baseline."):
         label = st.text_input("Label (optional)", key=f"{key}_label",
                               placeholder="e.g. morning, after stretching")
         note = st.text_input("Note (optional)", key=f"{key}_note")

@@ -11,7 +11,10 @@ How the threads meet (../shared/LIVE.md):
   ``st.session_state`` access; it publishes its results under a lock.
 * A fragment re-run every 0.5 s reads the latest :class:`~posture_cam.live.LiveState` and
   shows the smoothed numbers, the steady badge, guidance, the frame rate and the
-  "Keep this result" button.
+  "Keep this result" button; once a result is kept, a "Save to history" control for it.
+  The panel's parts sit in containers at fixed places, so the changing live part above
+  never moves the buttons: the popover stays open, and what is typed in it stays, while
+  the fragment keeps re-running.
 
 ICE servers (how browser and server find each other) are a setting, empty by default, which
 is all a browser on the same computer needs. To use the app from another device across a
@@ -64,6 +67,7 @@ from .components import (
     render_photo_tips,
     render_result_card,
 )
+from .history_page import render_save_to_history
 
 __all__ = [
     "ENV_ICE_SERVERS",
@@ -91,6 +95,7 @@ KEY_LIVE_PROCESSOR = "posture_cam.live_processor"
 KEY_LIVE_VARIANT = "posture_cam.live_variant"
 KEY_LIVE_MODE = "posture_cam.live_mode"
 KEY_LIVE_LAST_KEPT = "posture_cam.live_last_kept"
+KEY_LIVE_LAST_KEPT_ID = "posture_cam.live_last_kept_id"  # SessionEntry.entry_id
 KEY_SNAPSHOT_KEPT = "posture_cam.snapshot_kept"
 
 MODE_LIVE = "Live video"
@@ -196,10 +201,20 @@ def _keep(snapshot: LiveState) -> None:
     record = live_record(snapshot, name)
     if record is None:
         st.session_state[KEY_LIVE_LAST_KEPT] = None
+        st.session_state[KEY_LIVE_LAST_KEPT_ID] = None
         return
     entry = SessionEntry(record=record, source="live", overlay_jpeg=snapshot.snapshot_jpeg)
     state.get_session().add(entry)
     st.session_state[KEY_LIVE_LAST_KEPT] = (name, record["assessment"]["title"])
+    st.session_state[KEY_LIVE_LAST_KEPT_ID] = entry.entry_id
+
+
+def _last_kept_entry() -> SessionEntry | None:
+    """The entry "Keep this result" added last, while it is still in the report."""
+    entry_id = st.session_state.get(KEY_LIVE_LAST_KEPT_ID)
+    if not entry_id:
+        return None
+    return next((e for e in state.get_session().entries if e.entry_id == entry_id), None)
 
 
 def _status_badge(s: LiveState) -> None:
@@ -244,6 +259,41 @@ def _live_panel() -> None:
         return
     s = proc.state
     live = s.age_s() < STALE_AFTER_S
+    # Fixed slots: what the live part shows varies from run to run; the controls below it
+    # must keep their place, or the browser redraws them (closing an open popover).
+    live_slot = st.container()
+    keep_slot = st.container()
+    kept_slot = st.container()
+    save_slot = st.container()
+    with live_slot:
+        _live_status(s, live)
+    with keep_slot:
+        st.button(
+            "Keep this result",
+            key="live_keep",
+            type="primary",
+            disabled=not (live and s.steady),
+            on_click=_keep,
+            args=(s,),
+            help="Add the steady result and a snapshot of the video to the session report.",
+            width="stretch",
+        )
+    kept = st.session_state.get(KEY_LIVE_LAST_KEPT)
+    if kept:
+        kept_slot.success(f"Kept “{kept[0]}” ({kept[1]}). Open **Report** to see or download "
+                          "it.", icon="✅")
+    entry = _last_kept_entry()
+    if entry is not None:
+        with save_slot:
+            render_save_to_history(
+                entry.record, source="live",
+                variant=str(entry.record.get("model_variant") or proc.variant),
+                key=f"hist_{entry.entry_id}", image_jpeg=entry.overlay_jpeg, width="stretch",
+            )
+
+
+def _live_status(s: LiveState, live: bool) -> None:
+    """The changing part of the panel: badge, pattern or guidance, numbers, rate."""
     if not live:
         if s.frames_processed:
             st.info("The camera is stopped. Press **Start** to measure again.", icon="⏸️")
@@ -268,20 +318,6 @@ def _live_panel() -> None:
             f"{s.summary.n_passed} of {s.summary.n_frames} recent frames measurable · "
             f"model {s.variant}"
         )
-    st.button(
-        "Keep this result",
-        key="live_keep",
-        type="primary",
-        disabled=not (live and s.steady),
-        on_click=_keep,
-        args=(s,),
-        help="Add the steady result and a snapshot of the video to the session report.",
-        width="stretch",
-    )
-    kept = st.session_state.get(KEY_LIVE_LAST_KEPT)
-    if kept:
-        st.success(f"Kept “{kept[0]}” ({kept[1]}). Open **Report** to see or download it.",
-                   icon="✅")
 
 
 def _render_live(variant: str) -> None:
@@ -350,9 +386,19 @@ def _render_snapshot() -> None:
             return
         render_result_card(record)
         kept = st.session_state.get(KEY_SNAPSHOT_KEPT) == result.key
-        st.button("Kept in report ✓" if kept else "Keep in report", key="snapshot_keep",
-                  disabled=kept, type="primary", on_click=_keep_snapshot,
-                  args=(record, result.overlay_jpeg, result.key))
+        keep_col, save_col = st.columns(2)
+        keep_col.button("Kept in report ✓" if kept else "Keep in report", key="snapshot_keep",
+                        disabled=kept, type="primary", on_click=_keep_snapshot,
+                        args=(record, result.overlay_jpeg, result.key), width="stretch")
+        if record.get("measurable"):
+            with save_col:
+                # Analysed like a photo, so saved as one (the photo repeatability applies).
+                render_save_to_history(
+                    record, source="photo",
+                    variant=str(record.get("model_variant") or state.model_variant()),
+                    key=f"hist_{result.key}", image_jpeg=result.overlay_jpeg,
+                    width="stretch",
+                )
     render_exercises(record["assessment"]["pattern"])
 
 

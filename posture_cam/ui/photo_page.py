@@ -31,6 +31,7 @@ from .components import (
     render_photo_tips,
     render_result_card,
 )
+from .history_page import render_save_to_history
 
 __all__ = [
     "PhotoResult",
@@ -166,20 +167,29 @@ def _keep(result: PhotoResult) -> None:
     )
 
 
-def _render_one(result: PhotoResult, index: int) -> None:
+def _render_one(result: PhotoResult, index: int, history_key: str | None = None) -> None:
+    """One photo's result; ``history_key`` keys its "Save to history" control (default
+    ``hist_<result key>``, so a result saved once shows as saved on every rerun)."""
     record = result.record
     with st.container(border=True):
         head, action = st.columns([4, 1], vertical_alignment="center")
         head.markdown(f"### {result.name}")
-        if record.get("metrics") is not None:
-            if _kept_entry_id(result) is not None:
-                action.button("Kept in report ✓", key=f"kept_{index}_{result.key}",
+        with action:
+            if record.get("metrics") is not None:
+                if _kept_entry_id(result) is not None:
+                    st.button("Kept in report ✓", key=f"kept_{index}_{result.key}",
                               disabled=True, width="stretch")
-            else:
-                action.button("Keep in report", key=f"keep_{index}_{result.key}",
-                              on_click=_keep, args=(result,), type="primary",
-                              width="stretch",
+                else:
+                    st.button("Keep in report", key=f"keep_{index}_{result.key}",
+                              on_click=_keep, args=(result,), type="primary", width="stretch",
                               help="Add this result and its picture to the session report.")
+            if record.get("measurable"):
+                render_save_to_history(
+                    record, source="photo",
+                    variant=str(record.get("model_variant") or state.model_variant()),
+                    key=history_key or f"hist_{result.key}",
+                    image_jpeg=result.overlay_jpeg, width="stretch",
+                )
         if result.overlay_jpeg is None:
             render_photo_guidance(record.get("findings") or [])
             return
@@ -247,7 +257,8 @@ def render_photo_page() -> None:
     st.markdown(
         "Upload a **side-view** photo of yourself standing relaxed, and see how your pelvis "
         "and lower-back curve compare with typical values. Everything runs on this computer; "
-        "photos are not stored."
+        "photos are not stored. **Save to history** keeps the numbers (and the picture "
+        "only if you tick the box) to follow change over weeks."
     )
     _model_settings()
     with st.expander("How to take a good photo"):
@@ -288,6 +299,7 @@ def render_photo_page() -> None:
     if detector is None:
         return
 
+    shown: set[str] = set()
     for index, (name, data, problem) in enumerate(items):
         if data is None:
             st.error(problem or f"“{name}” could not be opened.")
@@ -303,4 +315,7 @@ def render_photo_page() -> None:
                 "we did not expect."
             )
             continue
-        _render_one(result, index)
+        # The same picture twice (uploaded and picked as a sample) needs a second key.
+        history_key = f"hist_{result.key}" + (f"_{index}" if result.key in shown else "")
+        shown.add(result.key)
+        _render_one(result, index, history_key)

@@ -4,7 +4,8 @@ Each browser session gets its own :class:`~posture_cam.session.Session` (the res
 person chose to keep), its own photo :class:`~posture_cam.detect.PoseDetector` (IMAGE mode,
 created on first use, never shared through ``st.cache_resource``: MediaPipe graphs are not
 thread-safe and one shared detector would serialise every user) and its own model choice.
-Nothing is written to disk.
+Nothing here is written to disk (only "Save to history" writes, see
+:mod:`posture_cam.ui.history_page`).
 """
 
 from __future__ import annotations

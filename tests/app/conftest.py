@@ -1,7 +1,8 @@
 """Fixtures for the Streamlit app tests: the lite pose model, samples and a kept result.
 
 The tests run offline: they use the pose model already in the local cache and skip (with
-the reason) when it is not there.
+the reason) when it is not there. Every test gets its own (not yet existing) data folder
+through ``$POSTURE_CAM_DATA_DIR``, so no test reads or writes the user's own history.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from posture_cam.detect import DetectorOptions, PoseDetector
+from posture_cam.history import ENV_DATA_DIR
 from posture_cam.models import ModelUnavailableError, resolve_model
 from posture_cam.session import Session, SessionEntry
 from posture_cam.ui.photo_page import PhotoResult, analyze_photo
@@ -20,6 +22,14 @@ ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app.py"
 SAMPLES = ROOT / "samples"
 TEST_VARIANT = "lite"  # the fast model; the app's default is "full"
+
+
+@pytest.fixture(autouse=True)
+def history_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """This test's data folder (``$POSTURE_CAM_DATA_DIR``); not created until a save."""
+    folder = tmp_path / "posture_cam_data"
+    monkeypatch.setenv(ENV_DATA_DIR, str(folder))
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import UTC, datetime
+import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
+from posture_cam.baseline import load_repeatability, sdc95
 from posture_cam.calibration import load_calibration
 from posture_cam.exercises import exercises_for
-from posture_cam.report_pdf import FontNotFoundError, build_pdf, find_fonts
+from posture_cam.history import Check
+from posture_cam.report_pdf import HISTORY_TABLE_ROWS, FontNotFoundError, build_pdf, find_fonts
 from posture_cam.session import Session, SessionEntry
+from posture_cam.trend import Trend, compute_trend
+from posture_cam.types import Measurement
 from posture_cam.ui.photo_page import PhotoResult
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
+from test_history import make_record  # noqa: E402
 
 
 def _text(pdf: bytes) -> tuple[int, str]:
@@ -78,3 +86,60 @@ def test_fonts_found_and_missing_font_error_names_the_places(tmp_path: Path,
     monkeypatch.setattr(rp, "_font_dirs", lambda: [tmp_path])
     with pytest.raises(FontNotFoundError, match=str(tmp_path)):
         rp.find_fonts()
+
+
+def _history_trend(days: list[tuple[float, float]]) -> Trend:
+    """Checks two days apart at fixed times, measured with the full model."""
+    t0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+    checks = []
+    for k, (tilt, lordosis) in enumerate(days):
+        record = make_record(tilt, lordosis)
+        checks.append(Check(
+            id=k + 1, time=t0 + timedelta(days=2 * k), source="photo", variant="full",
+            measurable=True, pattern=record["assessment"]["pattern"], confidence=0.9,
+            pelvic_tilt=Measurement(tilt, 3.6), lumbar_lordosis=Measurement(lordosis, 4.3),
+            gate_codes=(), note=None, label=None, record=record,
+        ))
+    return compute_trend(checks)
+
+
+def test_pdf_with_a_history_gives_the_change_from_baseline_and_verdicts(
+    kept_session: Session,
+) -> None:
+    # Baseline = median of the first three (tilt 10.0°, curve 30.0°); then a check within
+    # noise and one with the pelvis clearly more anterior (+10°, far beyond the SDC).
+    trend = _history_trend([(9.0, 31.0), (10.0, 30.0), (11.0, 29.0), (10.8, 30.4),
+                            (20.0, 30.5)])
+    sdc = sdc95(load_repeatability().bench_sem("pelvic_tilt_deg", "full"))
+    pages, text = _text(build_pdf(kept_session, history=trend,
+                                  generated=datetime(2025, 3, 12, 9, 0, tzinfo=UTC)))
+    assert "Your history" in text
+    assert "5 checks saved on this computer" in text
+    assert "median of the first 3 good checks" in text
+    assert "10.0° ± " in text and "30.0° ± " in text  # the baseline ± SDC
+    assert f"±{sdc:.1f}°" in text
+    assert "real change (more anterior tilt)" in text  # the latest check's tilt
+    assert "+10.0°" in text
+    assert "within noise" in text  # its curve, and the 4th check's change
+    assert "+0.8° within noise" in text
+    assert "Your checks" in text and "Increased" in text
+    assert "Increased curve / anterior pelvic tilt" in text  # the kept result still follows
+    assert pages >= 4
+
+
+def test_pdf_history_table_lists_the_last_checks_only() -> None:
+    days = [(10.0 + 0.1 * k, 30.0) for k in range(14)]
+    _, text = _text(build_pdf(Session(), history=_history_trend(days)))
+    assert f"Your last {HISTORY_TABLE_ROWS} checks" in text
+    first, newest = (datetime(2025, 3, d, 9, 0, tzinfo=UTC).astimezone() for d in (1, 27))
+    assert first.strftime("%d %b %Y").lstrip("0") in text  # the chart's first date
+    assert newest.strftime("%d %b %Y %H:%M").lstrip("0") in text  # the newest row
+    oldest_listed = datetime(2025, 3, 9, 9, 0, tzinfo=UTC).astimezone()  # 14 - 10 = 4th
+    assert oldest_listed.strftime("%d %b %Y %H:%M").lstrip("0") in text
+    assert len(re.findall(r"\b\d{1,2} Mar 2025 \d\d:\d\d", text)) == HISTORY_TABLE_ROWS
+
+
+def test_pdf_history_before_a_baseline_says_what_is_missing() -> None:
+    _, text = _text(build_pdf(Session(), history=_history_trend([(10.0, 30.0)])))
+    assert "No baseline yet: 2 more good checks needed." in text
+    assert "real change" not in text
