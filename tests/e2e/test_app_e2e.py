@@ -16,43 +16,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 from pypdf import PdfReader
+
+from tests.e2e.harness import WEBRTC_IFRAME, open_page, read_live_line, stop_camera
 
 pytestmark = pytest.mark.e2e
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 CAMERA_SAMPLE = SAMPLES / "increased_curve_side.jpg"  # what conftest's fake camera plays
 
-WEBRTC_IFRAME = 'iframe[title="streamlit_webrtc.component.webrtc_streamer"]'
 STEADY_TIMEOUT_MS = 60_000
 FPS_WARMUP_S = 4.0
 FPS_SAMPLING_S = 6.0
 MIN_LIVE_FPS = 20.0
-LIVE_RATE = re.compile(r"Live rate: ([0-9.]+) frames/s")
-
-
-def open_page(page: Any, title: str) -> None:
-    """Click the sidebar link of a page and wait for its title."""
-    page.get_by_test_id("stSidebarNavLink").filter(has_text=title).first.click()
-    expect(page.get_by_test_id("stHeading").filter(has_text=title).first).to_be_visible(
-        timeout=30_000)
 
 
 def screenshot(page: Any, folder: Path, name: str) -> None:
     page.wait_for_timeout(500)  # let images and fonts settle
     page.screenshot(path=str(folder / name), full_page=True)
-
-
-def read_live_rate(page: Any) -> tuple[float, str] | None:
-    """The frame rate the live panel shows and its whole line, or None while not shown."""
-    try:
-        text = page.get_by_text(LIVE_RATE).first.inner_text(timeout=2_000)
-    except PlaywrightError:  # the fragment re-rendered under us
-        return None
-    m = LIVE_RATE.search(text)
-    return (float(m.group(1)), text) if m else None
 
 
 def pdf_text(data: bytes) -> str:
@@ -99,10 +81,10 @@ def test_live_check_is_steady_fast_and_reaches_the_pdf(
     line = ""
     until = time.monotonic() + FPS_SAMPLING_S
     while time.monotonic() < until:
-        reading = read_live_rate(page)
+        reading = read_live_line(page, attempts=1)
         if reading is not None:
             rates.append(reading[0])
-            line = reading[1]
+            line = reading[2]
         page.wait_for_timeout(500)
     assert rates, "the page never showed the live frame rate"
     fps = statistics.median(rates)
@@ -126,7 +108,7 @@ def test_live_check_is_steady_fast_and_reaches_the_pdf(
         assert pattern_title.startswith("Increased curve")
 
     # Stop the camera so the rest runs on a quiet machine.
-    page.frame_locator(WEBRTC_IFRAME).get_by_role("button", name="Stop").click()
+    stop_camera(page)
 
     # The report lists it and its PDF names the pattern.
     open_page(page, "Report")

@@ -1,15 +1,16 @@
 """Our code makes no network connection except to loopback.
 
-The analysis runs under ``strace -f`` and every ``connect`` to an internet address fails
-the test. The one documented exception is MediaPipe's own usage-metrics lookup: it asks
-the system's DNS resolver for ``play.googleapis.com`` (and nothing else) — we allow a
-connect to port 53 only when every DNS question sent is for that name.
+The analysis runs under ``strace -f`` and every ``connect`` (or ``sendto``/``sendmsg`` with a
+destination) to an internet address fails the test. The one documented exception is
+MediaPipe's own usage-metrics lookup: it asks the system's DNS resolver for
+``play.googleapis.com`` (and nothing else) — we allow a connect to port 53 only when every
+DNS question sent is for that name. The log reader is ``tests/net_audit.py``; the app's
+session is audited in ``tests/e2e/test_app_network_audit.py``.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import re
 import shutil
 import subprocess
 import sys
@@ -18,36 +19,7 @@ from pathlib import Path
 import pytest
 
 from posture_cam.models import ModelFile
-
-ALLOWED_DNS_NAMES = {"play.googleapis.com"}
-_CONNECT = re.compile(
-    r'connect\(\d+, \{sa_family=AF_INET6?, (?:sin6?_port=htons\((?P<port>\d+)\)), '
-    r'(?:sin_addr=inet_addr\("(?P<v4>[^"]+)"\)|.*?inet_pton\(AF_INET6, "(?P<v6>[^"]+)")'
-)
-# A DNS question in strace's escaped payload: length-prefixed labels, e.g. \4play\ngoogleapis\3com
-_DNS_QUESTION = re.compile(r'\\\d{1,3}(?:[a-z0-9-]+(?:\\\d{1,3}|\\[nrtvf]))+[a-z0-9-]+\\0')
-
-
-def _labels(escaped: str) -> str:
-    parts = re.split(r"\\(?:\d{1,3}|[nrtvf])", escaped.rstrip("\\0"))
-    return ".".join(p for p in parts if p)
-
-
-def audit(log: str) -> list[str]:
-    """Problems found in an ``strace -e trace=connect,sendto,sendmmsg -s 256`` log."""
-    problems = []
-    asked = {_labels(m.group(0)) for m in _DNS_QUESTION.finditer(log)}
-    for m in _CONNECT.finditer(log):
-        addr = ipaddress.ip_address(m.group("v4") or m.group("v6"))
-        if addr.is_loopback or addr.is_unspecified:
-            continue
-        if m.group("port") == "53" and asked and asked <= ALLOWED_DNS_NAMES:
-            continue
-        problems.append(f"connect to {addr}:{m.group('port')} (DNS asked: {sorted(asked)})")
-    extra = asked - ALLOWED_DNS_NAMES
-    if extra:
-        problems.append(f"DNS lookups besides MediaPipe's metrics: {sorted(extra)}")
-    return problems
+from tests.net_audit import audit, strace_prefix
 
 
 def test_audit_recognises_connections() -> None:
@@ -65,15 +37,32 @@ def test_audit_recognises_connections() -> None:
     assert audit(dns_other)
 
 
+def test_audit_recognises_datagrams_and_local_addresses() -> None:
+    """UDP sends with a destination count; this computer's own addresses can be allowed."""
+    udp = ('9446  sendto(19, "\\220`y\\244M\\4play\\3com\\0", 88, 0, {sa_family=AF_INET6, '
+           'sin6_port=htons(36284), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, "fd00::2", '
+           '&sin6_addr), sin6_scope_id=0}, 28) = 88\n'
+           '9446  sendto(18, "\\0\\1", 64, 0, {sa_family=AF_INET, sin_port=htons(55235), '
+           'sin_addr=inet_addr("192.0.2.2")}, 16) = 64\n'
+           '9446  sendto(9, "HTTP/1.1 200 OK\\r\\n"..., 295, 0, NULL, 0) = 295')
+    problems = audit(udp)
+    assert len(problems) == 2, problems
+    assert "sendto to fd00::2:36284" in problems[0]
+    # Bytes that look like DNS labels in media payloads are not DNS questions.
+    assert "DNS lookups" not in " ".join(problems)
+    own = {ipaddress.ip_address("fd00::2"), ipaddress.ip_address("192.0.2.2")}
+    assert audit(udp, local_addresses=own) == []
+    mapped = ('1 sendmsg(7, {msg_name={sa_family=AF_INET6, sin6_port=htons(5353), '
+              'sin6_flowinfo=htonl(0), inet_pton(AF_INET6, "::ffff:224.0.0.251", &sin6_addr)')
+    assert "224.0.0.251:5353" in audit(mapped, local_addresses=own)[0]
+
+
 def test_cli_analysis_connects_nowhere(
     shared_data: Path, full_model: ModelFile, tmp_path: Path
 ) -> None:
-    strace = shutil.which("strace")
-    assert strace, "strace is needed for the network audit (.ci/run installs it)"
     log = tmp_path / "strace.txt"
     subprocess.run(
-        [strace, "-f", "-qq", "-e", "trace=connect,sendto,sendmmsg", "-s", "256", "-o", str(log),
-         sys.executable, "-m", "posture_cam", "analyze",
+        [*strace_prefix(log), sys.executable, "-m", "posture_cam", "analyze",
          str(shared_data / "synth" / "dev" / "synth_000011000033.jpg"),
          str(shared_data / "real" / "three_people.jpg"), "--json", str(tmp_path / "o.json")],
         capture_output=True, text=True, timeout=300, check=False,
