@@ -22,23 +22,31 @@ variation no bench can see.
 
 **Where the SEM comes from** (each check uses the largest value available to it):
 
-1. *Bench* (``posture_cam/data/repeatability.json``, made by ``bench/repeatability.py``): each
-   synthetic dev image is measured again after small realistic changes of the same still
-   picture (JPEG re-encoding at another quality, ±2 % scale, 1-2 px shift, ±0.5° rotation)
-   by the real photo pipeline; the SEM is the pooled within-image SD (:func:`pooled_sd`),
-   per model variant. The estimate's *error* against the truth (the ``±`` shown with each
-   number) is not repeatability: much of it is a per-body bias that cancels in a change.
-   This bench sees the pipeline's noise only, not a person standing again, so it is a lower
-   bound on the real SEM.
-2. *Live*: a live check's value is a mean over the smoothing window; the window's SD
-   (:mod:`posture_cam.smoothing`) is recovered from its ``±`` (``± = sqrt(sd² + cal²)``, with
-   ``cal`` the variant's calibration error) and used as that check's SEM when larger
+1. *Bench* (``posture_cam/data/repeatability.json`` → ``photo``, made by
+   ``bench/repeatability.py``): each synthetic dev image is measured again after small
+   realistic changes of the same still picture (JPEG re-encoding at another quality, ±2 %
+   scale, 1-2 px shift, ±0.5° rotation) by the real photo pipeline; the SEM is the pooled
+   within-image SD (:func:`pooled_sd`), per model variant. The estimate's *error* against
+   the truth (the ``±`` shown with each number) is not repeatability: much of it is a
+   per-body bias that cancels in a change. This bench sees the pipeline's noise only, not a
+   person standing again, so it is a lower bound on the real SEM.
+2. *Live* (``repeatability.json`` → ``live``, made by ``bench/repeatability.py --source
+   live``): for each of the same synthetic images, several independent *takes* of the same
+   still person. A take is a fresh :class:`posture_cam.live.LiveProcessor` built as the Live
+   page builds it, fed 640 × 480 letterboxed frames of the image at 25-30 frames/s until it
+   reports a steady result; takes differ by one photo-like change each (as if the person
+   were placed again: JPEG re-encoding, ±2 % scale, 1-2 px shift, ±0.5° rotation) and every
+   frame by a random walk within ±1 px and sensor noise (σ 2-3 grey levels). The take's
+   value is what "Keep this result" keeps at the first steady frame; the live SEM is the
+   pooled SD over the takes (:func:`pooled_sd`, one group per image), per model variant. A
+   live check uses the larger of the photo and the live value. This too is a lower bound: a
+   real person stepping out of view and back in between takes also changes posture,
+   distance and angle, which no bench sees (the personal SEM, 3., does). In addition, a
+   live check's value is a mean over the smoothing window; the window's SD
+   (:mod:`posture_cam.smoothing`) is recovered from its ``±`` (``± = sqrt(sd² + cal²)``,
+   with ``cal`` the variant's calibration error) and used as that check's SEM when larger
    (conservative: the SD of single frames, not of their mean, since neighbouring frames are
-   far from independent). To
-   measure a live SEM properly: one still person, one session, several steady results taken
-   with the person stepping out of view and back between them; the pooled SD of those
-   results over a few sessions (:func:`pooled_sd`, one group per session) is the live SEM
-   (``repeatability.json`` → ``live``).
+   far from independent).
 3. *Personal*: the user's own repeated checks taken on the same day with the same label
    (e.g. three checks on the first day, stepping away in between, which also make the
    baseline). Their pooled SD includes standing again and placing the camera again, which is

@@ -150,19 +150,20 @@ def _thresholds() -> None:
 
 
 def repeatability_rows() -> list[dict[str, str]]:
-    """Per photo model: each metric's SEM and SDC95 from the shipped repeatability bench."""
+    """Per source (photo, live) and model: each metric's SEM and SDC95 from the shipped bench."""
     rep = load_repeatability()
-    variants = sorted(rep.photo, key=lambda v: _VARIANT_ORDER.index(v)
-                      if v in _VARIANT_ORDER else 99)
     rows = []
-    for v in variants:
-        row = {"Pose model": v}
-        for metric in TRACKED:
-            sem = rep.photo[v].get(metric)
-            name = METRIC_NAMES[metric].capitalize()
-            row[f"{name}: SEM"] = "–" if sem is None else f"{sem:.2f}°"
-            row[f"{name}: SDC95"] = "–" if sem is None else f"±{sdc95(sem):.1f}°"
-        rows.append(row)
+    for source, table in (("Photo", rep.photo), ("Live", rep.live)):
+        variants = sorted(table, key=lambda v: _VARIANT_ORDER.index(v)
+                          if v in _VARIANT_ORDER else 99)
+        for v in variants:
+            row = {"Source": source, "Pose model": v}
+            for metric in TRACKED:
+                sem = table[v].get(metric)
+                name = METRIC_NAMES[metric].capitalize()
+                row[f"{name}: SEM"] = "–" if sem is None else f"{sem:.2f}°"
+                row[f"{name}: SDC95"] = "–" if sem is None else f"±{sdc95(sem):.1f}°"
+            rows.append(row)
     return rows
 
 
@@ -185,9 +186,9 @@ def _change() -> None:
         "still picture (re-encoding, ±2 % scale, 1–2 px shift, ±0.5° rotation). That is the "
         "pipeline's noise only, not standing again or moving the camera, so these are lower "
         "bounds: take three checks on your first day, stepping away in between, and your "
-        "own, larger spread takes over. Live video: "
-        + ("measured separately." if load_repeatability().live else
-           "not measured separately yet; the photo values and the window spread are used.")
+        "own, larger spread takes over. Live rows: independent takes of the same still "
+        "picture played as video, each until the result is steady. A live check uses the "
+        "larger of its photo and live values (and of its window's spread)."
         + (f" Made {str(info['created'])[:10]}." if info.get("created") else "")
     )
 

@@ -111,6 +111,41 @@ def test_bench_sem_per_variant_unknown_variant_and_live() -> None:
         REP.bench_sem("knee_flexion_deg", "full")
 
 
+def test_repeatability_json_with_live_entries() -> None:
+    # The shape bench/repeatability.py writes: per-variant extras that are not metrics, and a
+    # metric without a SEM, are skipped.
+    rep = Repeatability.from_dict({
+        "photo": {"full": {"model_sha256": "ab", "seconds": 60.0,
+                           TILT: {"sem": 0.9, "df": 150}, LORD: {"sem": 0.8, "df": 150}}},
+        "live": {"full": {"model_sha256": "ab", "steady_rate": 1.0, "errors": ["x"],
+                          TILT: {"sem": 1.3, "df": 90}, LORD: {"sem": 0.4, "df": 90},
+                          "knee_flexion_deg": {"sem": None}}},
+        "info": {"live": "takes"},
+    })
+    assert rep.live == {"full": {TILT: 1.3, LORD: 0.4}}
+    assert rep.bench_sem(TILT, "full", "live") == 1.3  # live 1.3 > photo 0.9
+    assert rep.bench_sem(LORD, "full", "live") == 0.8  # photo 0.8 > live 0.4
+    assert rep.bench_sem(TILT, "full") == 0.9  # a photo check never uses the live value
+    assert rep.bench_sem(TILT, "heavy", "live") == 1.3  # unmeasured variant: largest measured
+    # A live check's SEM in the noise model; its ± equals the calibration error (no spread).
+    noise = NoiseModel(rep, calibration_pm={"full": {TILT: 3.0, LORD: 4.0}})
+    live = check(1, 10.0, 30.0, source="live", pm=(3.0, 4.0))
+    sem = noise.sem(live, TILT)
+    assert sem.value == 1.3 and sem.source == "bench (live, full model)"
+    assert noise.sem(check(2, 10.0, 30.0), TILT).value == 0.9
+    # Hand-worked SDC of a live check against a photo baseline: 1.96 * sqrt(1.3² + 0.9²).
+    base = compute_baseline([check(k, 10.0, 30.0) for k in (1, 2, 3)], noise)
+    assert base is not None
+    ch = compare(check(9, 13.0, 30.0, source="live", pm=(3.0, 4.0)), base, noise)[TILT]
+    assert ch.change == pytest.approx(3.0)
+    assert ch.sdc == pytest.approx(1.96 * math.sqrt(1.3**2 + 0.9**2))  # 3.099
+    assert ch.verdict == "within noise"
+    # The same +3.0° in a photo check: 1.96 * sqrt(2) * 0.9 = 2.495, a real change.
+    ch = compare(check(10, 13.0, 30.0), base, noise)[TILT]
+    assert ch.sdc == pytest.approx(1.96 * math.sqrt(2.0) * 0.9)
+    assert ch.verdict == "real change"
+
+
 def test_live_check_uses_its_window_spread_when_larger() -> None:
     # ± = sqrt(2.5² + 3²): the window's SD was 2.5°, above the bench's 1.2°.
     live = check(1, 10.0, 30.0, source="live", pm=(math.hypot(2.5, 3.0), 4.0))
@@ -145,12 +180,16 @@ def test_noise_model_reads_the_calibration_errors() -> None:
     assert nm.calibration_pm == {"lite": {TILT: tilt_model.mae, LORD: lord_model.mae}}
 
 
-def test_shipped_repeatability_has_lite_and_full() -> None:
+def test_shipped_repeatability_has_lite_and_full_photo_and_live() -> None:
     rep = load_repeatability()
     for variant in ("lite", "full"):
         for metric in (TILT, LORD):
             assert 0.0 < rep.photo[variant][metric] < 5.0
-    assert "method" in rep.info
+            assert 0.0 < rep.live[variant][metric] < 5.0
+            # A live check never gets less than the photo value.
+            assert rep.bench_sem(metric, variant, "live") == max(rep.photo[variant][metric],
+                                                                 rep.live[variant][metric])
+    assert "method" in rep.info and "live" in rep.info
 
 
 # -- baseline ------------------------------------------------------------------------------
