@@ -5,11 +5,14 @@
 
 What runs: the browser path's per-frame work, :meth:`posture_cam.live.LiveProcessor.process`
 on 640 × 480 RGB frames, built exactly as the Live check page builds it (VIDEO-mode tracker of
-one person, the periodic IMAGE-mode check for a second person, outline measured at
-``MEASURE_RATE_HZ``, gates, smoothing, overlay and status bar on every frame). Baseline in the
-same run: a second detector from the same factory, ``PoseDetector.detect_for_video`` alone on
-the same frames. The two are interleaved frame by frame (alternating which goes first) so
-that load from other processes on this shared machine hits both alike.
+one person, the periodic IMAGE-mode check for a second person, gates and outline measured
+``MEASURE_RATE_HZ`` times a second with smoothing, overlay and status bar on every frame).
+Baseline in the same run: a second detector from the same factory,
+``PoseDetector.detect_for_video`` alone on the same frames. The two are interleaved frame by
+frame (alternating which goes first) so that load from other processes on this shared
+machine hits both alike. Each call gets its own copy of the frame, made outside the timing,
+as the WebRTC callback gets a fresh array from ``to_ndarray``; the pipeline draws on it in
+place, as the callback does.
 
 Frames: a side-view sample letterboxed to 640 × 480 on white, with a little per-frame jitter
 (a slow sub-pixel random walk of the picture and sensor-like noise) so that MediaPipe tracks
@@ -158,11 +161,12 @@ def measure(variant: str, frames: list[np.ndarray], n: int, warmup: int) -> tupl
         ts = i * step
         order = (0, 1) if i % 2 == 0 else (1, 0)
         for which in order:
+            own = frame.copy()  # what the callback's to_ndarray hands over: a fresh array
             t0 = time.perf_counter()
             if which == 0:
-                proc.process(frame, ts)
+                proc.process(own, ts, in_place=True)
             else:
-                bare.detect_for_video(frame, int(ts))
+                bare.detect_for_video(own, int(ts))
             dt = (time.perf_counter() - t0) * 1000
             if i >= warmup:
                 (pipe_ms if which == 0 else bare_ms).append(dt)
@@ -178,7 +182,7 @@ def measure(variant: str, frames: list[np.ndarray], n: int, warmup: int) -> tupl
 PARTS = [
     ("detect.py", "detect_for_video", "VIDEO-mode landmarker (detect_for_video)"),
     ("detect.py", "_to_detection", "  of which: MediaPipe result -> Detection (mask copy)"),
-    ("detect.py", "detect", "several-people check (IMAGE mode, every 2.5 s)"),
+    ("detect.py", "detect", "several-people check (IMAGE mode, periodic)"),
     ("pipeline.py", "analyze_detection", "outline + metrics + gates (measured frames)"),
     ("gates.py", "check_detection", "gates (all calls)"),
     ("draw.py", "draw_overlay", "overlay drawing"),
@@ -193,10 +197,11 @@ def profile(proc: object, frames: list[np.ndarray], start_index: int, n: int,
     """Run ``n`` more frames of the same stream under cProfile and print where time goes."""
     step = 1000.0 / STREAM_FPS
     prof = cProfile.Profile()
-    prof.enable()
     for i in range(start_index, start_index + n):
-        proc.process(frames[i % len(frames)], i * step)  # type: ignore[attr-defined]
-    prof.disable()
+        own = frames[i % len(frames)].copy()  # as in measure(), not profiled
+        prof.enable()
+        proc.process(own, i * step, in_place=True)  # type: ignore[attr-defined]
+        prof.disable()
     st = pstats.Stats(prof)
     raw = st.stats  # type: ignore[attr-defined]
     total = sum(v[2] for v in raw.values())  # tottime summed = profiled wall time (1 thread)

@@ -6,7 +6,9 @@ scaled from the analysed image to the image being drawn on.
 
 from __future__ import annotations
 
+import functools
 import math
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -27,6 +29,7 @@ COLORS = {
     "text_bg": (20, 20, 20),
 }
 _CHAIN = ("ear", "shoulder", "hip", "knee", "ankle", "heel", "toe")
+_OUTLINE_TOLERANCE_PX = 0.5  # the drawn outline's largest distance from the traced points
 
 
 def _pt(xy: np.ndarray, scale: float) -> tuple[int, int]:
@@ -34,13 +37,82 @@ def _pt(xy: np.ndarray, scale: float) -> tuple[int, int]:
 
 
 def _label(img: np.ndarray, text: str, org: tuple[int, int], size: float) -> None:
+    """White text on a dark box, kept inside the picture (pasted from :func:`_label_box`)."""
+    box, tw, th, base = _label_box(text, size)
+    h, w = img.shape[:2]
+    x = min(max(org[0], 0), max(w - tw - 4, 0))
+    y = min(max(org[1], th + 4), h - base - 2)
+    top, left = y - th - 4, x - 2
+    r0, c0 = max(top, 0), max(left, 0)
+    r1, c1 = min(top + box.shape[0], h), min(left + box.shape[1], w)
+    if r1 > r0 and c1 > c0:
+        img[r0:r1, c0:c1] = box[r0 - top: r1 - top, c0 - left: c1 - left]
+
+
+@functools.lru_cache(maxsize=64)
+def _label_box(text: str, size: float) -> tuple[np.ndarray, int, int, int]:
+    """A label's box with its text drawn in, and the text's width, height and baseline.
+
+    The box is opaque and the anti-aliased text stays inside it, so pasting it gives the same
+    pixels as drawing it on the picture; the live view shows the same labels for several
+    frames in a row, and drawing five of them cost ~0.3 ms a frame.
+    """
     font = cv2.FONT_HERSHEY_SIMPLEX
     thick = max(1, int(round(size * 2)))
     (tw, th), base = cv2.getTextSize(text, font, size, thick)
-    x = int(np.clip(org[0], 0, max(img.shape[1] - tw - 4, 0)))
-    y = int(np.clip(org[1], th + 4, img.shape[0] - base - 2))
-    cv2.rectangle(img, (x - 2, y - th - 4), (x + tw + 2, y + base + 2), COLORS["text_bg"], -1)
-    cv2.putText(img, text, (x, y), font, size, (255, 255, 255), thick, cv2.LINE_AA)
+    box = np.empty((th + base + 7, tw + 5, 3), np.uint8)  # the text's box with a 2-4 px margin
+    box[:] = COLORS["text_bg"]
+    cv2.putText(box, text, (2, th + 4), font, size, (255, 255, 255), thick, cv2.LINE_AA)
+    box.flags.writeable = False  # shared by every later call with the same text
+    return box, tw, th, base
+
+
+@dataclass(frozen=True)
+class _MetricsShapes:
+    """What :func:`draw_overlay` draws for a measurement, in the picture's pixels.
+
+    outlines: (points at 1/16 px for ``cv2.polylines(shift=4)``, colour name) per outline.
+    chords: (start, end, label) of each extended tangent chord.
+    texts: the lines of the label in the corner.
+    """
+
+    outlines: tuple[tuple[np.ndarray, str], ...]
+    chords: tuple[tuple[tuple[int, int], tuple[int, int], str], ...]
+    texts: tuple[str, ...]
+
+
+@functools.lru_cache(maxsize=8)
+def _metrics_shapes(metrics: PostureMetrics, scale: float) -> _MetricsShapes:
+    """The shapes for ``metrics``, worked out once per measurement.
+
+    The live view draws the same (immutable, identity-hashed) metrics on every frame until
+    the next measurement.
+    """
+    outlines = []
+    chords = []
+    g = metrics.outline
+    if g is not None:
+        for key, color in (("back_xy_px", "back"), ("front_xy_px", "front")):
+            line = getattr(g, key)
+            if line.shape[0] >= 2:
+                # The outline has a point on every row; within half a pixel of them (drawn
+                # at 1/16 px) a few dozen segments do, and anti-aliased thick segments are
+                # what costs: 0.2 ms per outline on every live frame with one per row.
+                poly = cv2.approxPolyDP((line * scale).astype(np.float32).reshape(-1, 1, 2),
+                                        _OUTLINE_TOLERANCE_PX, False)
+                outlines.append((np.round(poly * 16).astype(np.int32), color))
+        for chord, name in ((g.l1_chord_px, "L1"), (g.s1_chord_px, "S1")):
+            if np.isfinite(chord).all():
+                a, b = chord
+                d = (b - a) * 1.8  # extend the short chord so its direction reads at a glance
+                chords.append((_pt(a - d, scale), _pt(b + d, scale), name))
+    texts = (
+        f"Pelvic tilt {metrics.pelvic_tilt_deg} deg",
+        f"Lumbar curve {metrics.lumbar_lordosis_deg} deg",
+        f"Trunk {metrics.trunk_inclination_deg.value:+.0f} deg  "
+        f"Hip {metrics.hip_angle_deg.value:.0f} deg",
+    )
+    return _MetricsShapes(tuple(outlines), tuple(chords), texts)
 
 
 def draw_overlay(
@@ -49,8 +121,10 @@ def draw_overlay(
     metrics: PostureMetrics | None = None,
     scale: float = 1.0,
     side: Side | None = None,
+    *,
+    in_place: bool = False,
 ) -> np.ndarray:
-    """A copy of ``rgb`` with the measurement drawn on it.
+    """A copy of ``rgb`` with the measurement drawn on it (or ``rgb`` itself, see ``in_place``).
 
     Args:
         rgb: (H, W, 3) uint8 image to draw on (e.g. the full-resolution photo).
@@ -58,8 +132,14 @@ def draw_overlay(
         metrics: the measures (outline, chords, angles), or None.
         scale: ``rgb`` pixels per analysed-image pixel.
         side: near side; taken from ``metrics`` when given.
+        in_place: draw on ``rgb`` itself and return it, when it is a writable C-contiguous
+            array (otherwise a copy is drawn on as usual). For a caller that owns a fresh
+            frame: copying a 640 × 480 frame costs up to 0.5 ms when it is not in the cache.
     """
-    out = np.ascontiguousarray(rgb.copy())
+    if in_place and rgb.flags.c_contiguous and rgb.flags.writeable:
+        out = rgb
+    else:
+        out = np.ascontiguousarray(rgb.copy())
     h, w = out.shape[:2]
     lw = max(2, int(round(min(h, w) / 300)))
     # Text scales with the picture's larger side so labels stay readable on portrait photos.
@@ -73,34 +153,21 @@ def draw_overlay(
             cv2.circle(out, _pt(p, scale), lw + 2, COLORS["landmark"], -1, cv2.LINE_AA)
     if metrics is None:
         return out
+    shapes = _metrics_shapes(metrics, scale)
+    for poly, color in shapes.outlines:
+        cv2.polylines(out, [poly], False, COLORS[color], lw, cv2.LINE_AA, shift=4)
+    for start, end, name in shapes.chords:
+        cv2.line(out, start, end, COLORS["chord"], lw, cv2.LINE_AA)
+        _label(out, name, end, fs * 0.8)
     g = metrics.outline
-    if g is not None:
-        for key, color in (("back_xy_px", "back"), ("front_xy_px", "front")):
-            line = getattr(g, key)
-            if line.shape[0] >= 2:
-                poly = np.round(line * scale).astype(np.int32).reshape(-1, 1, 2)
-                cv2.polylines(out, [poly], False, COLORS[color], lw, cv2.LINE_AA)
-        for chord, name in ((g.l1_chord_px, "L1"), (g.s1_chord_px, "S1")):
-            if np.isfinite(chord).all():
-                a, b = chord
-                d = (b - a) * 1.8  # extend the short chord so its direction reads at a glance
-                cv2.line(out, _pt(a - d, scale), _pt(b + d, scale), COLORS["chord"], lw,
-                         cv2.LINE_AA)
-                _label(out, name, _pt(b + d, scale), fs * 0.8)
-        if pose is not None and math.isfinite(g.floor_y_px):
-            ankle = pose.xy_px[near_side_index("ankle", metrics.near_side)]
-            top = g.floor_y_px - g.stature_px
-            x = int(round(ankle[0] * scale))
-            cv2.line(out, (x, int(top * scale)), (x, int(g.floor_y_px * scale)),
-                     COLORS["plumb"], max(1, lw // 2), cv2.LINE_AA)
-    lines = [
-        f"Pelvic tilt {metrics.pelvic_tilt_deg} deg",
-        f"Lumbar curve {metrics.lumbar_lordosis_deg} deg",
-        f"Trunk {metrics.trunk_inclination_deg.value:+.0f} deg  "
-        f"Hip {metrics.hip_angle_deg.value:.0f} deg",
-    ]
+    if g is not None and pose is not None and math.isfinite(g.floor_y_px):
+        ankle = pose.xy_px[near_side_index("ankle", metrics.near_side)]
+        top = g.floor_y_px - g.stature_px
+        x = int(round(ankle[0] * scale))
+        cv2.line(out, (x, int(top * scale)), (x, int(g.floor_y_px * scale)),
+                 COLORS["plumb"], max(1, lw // 2), cv2.LINE_AA)
     y = int(30 * fs * 1.6)
-    for text in lines:
+    for text in shapes.texts:
         _label(out, text, (10, y), fs)
         y += int(36 * fs * 1.4)
     return out

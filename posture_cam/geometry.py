@@ -43,7 +43,9 @@ __all__ = [
     "edge_profile",
     "smooth_profile",
     "profile_x_at",
+    "profile_xs_at",
     "chord_inclination_deg",
+    "chord_inclinations_deg",
     "hollow_depth_px",
     "fill_small_holes",
 ]
@@ -149,22 +151,19 @@ def edge_profile(
     xs = np.full(rows.shape, np.nan)
     if rows.size == 0:
         return EdgeProfile(y_px=rows + 0.5, x_px=xs)
-    # Vectorised over rows (this runs on every live frame): no per-row Python loop.
+    # Vectorised over rows (this runs on every measured live frame): no per-row Python loop.
     ref = np.asarray(ref_x, dtype=np.float64)[rows - row_from]
     ok = np.isfinite(ref)
-    sub = mask[rows]
+    sub = mask[rows[0]: rows[-1] + 1]  # a view: the rows are consecutive
     inside = sub >= threshold
     r_idx = np.arange(rows.size)
     c0 = np.clip(np.floor(np.where(ok, ref, 0.0)), 0, w - 1).astype(np.intp)
     # The reference may graze the outline of a thin waist: take the nearest inside pixel
-    # within 3 px (on a tie, the one towards -x).
-    c = np.full(rows.size, -1, dtype=np.intp)
-    for off in (0, -1, 1, -2, 2, -3, 3):
-        col = c0 + off
-        valid = (col >= 0) & (col < w) & (c < 0)
-        hit = np.zeros(rows.size, dtype=bool)
-        hit[valid] = inside[r_idx[valid], col[valid]]
-        c[hit] = col[hit]
+    # within 3 px (on a tie, the one towards -x), i.e. the first one in this order.
+    near = c0[:, None] + np.array([0, -1, 1, -2, 2, -3, 3])
+    hit = inside[r_idx[:, None], np.clip(near, 0, w - 1)] & (near >= 0) & (near < w)
+    first = np.argmax(hit, axis=1)
+    c = np.where(hit[r_idx, first], near[r_idx, first], -1)
     ok &= c >= 0
     cc = np.maximum(c, 0)
     outside = ~inside
@@ -217,15 +216,22 @@ def smooth_profile(profile: EdgeProfile, sigma_px: float) -> EdgeProfile:
 
 def profile_x_at(profile: EdgeProfile, y_px: float) -> float:
     """The edge's x at height ``y_px`` by linear interpolation; NaN outside or in a gap."""
+    return float(profile_xs_at(profile, y_px))
+
+
+def profile_xs_at(profile: EdgeProfile, y_px: np.ndarray | float) -> np.ndarray:
+    """:func:`profile_x_at` at many heights at once: an array of x shaped like ``y_px``."""
     ys, xs = profile.y_px, profile.x_px
-    if ys.size < 2 or not math.isfinite(y_px) or y_px < ys[0] or y_px > ys[-1]:
-        return math.nan
-    k = int(np.searchsorted(ys, y_px))
-    k = min(max(k, 1), ys.size - 1)
+    y = np.asarray(y_px, dtype=np.float64)
+    if ys.size < 2:
+        return np.full(y.shape, np.nan)
+    # Searching the inner rows gives the interval index already clamped to 1..n-1.
+    k = np.searchsorted(ys[1:-1], y) + 1
     y0, y1, x0, x1 = ys[k - 1], ys[k], xs[k - 1], xs[k]
-    if not (math.isfinite(x0) and math.isfinite(x1)):
-        return math.nan
-    return float(x0 + (x1 - x0) * (y_px - y0) / (y1 - y0))
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # masked below
+        x = x0 + (x1 - x0) * (y - y0) / (y1 - y0)
+        ok = (y >= ys[0]) & (y <= ys[-1]) & np.isfinite(x0) & np.isfinite(x1)
+    return np.where(ok, x, np.nan)
 
 
 def chord_inclination_deg(profile: EdgeProfile, y_center_px: float, half_span_px: float) -> float:
@@ -236,13 +242,24 @@ def chord_inclination_deg(profile: EdgeProfile, y_center_px: float, half_span_px
         vertical chord, **positive when the chord's top lies posterior** (towards -x). This
         is the ground truth's tangent convention, so lordosis = incl(L1) - incl(S1).
     """
+    return float(chord_inclinations_deg(profile, y_center_px, half_span_px))
+
+
+def chord_inclinations_deg(
+    profile: EdgeProfile, y_center_px: np.ndarray | float, half_span_px: float
+) -> np.ndarray:
+    """:func:`chord_inclination_deg` at many centre heights at once, shaped like them.
+
+    NaN where a chord end is missing or outside the profile.
+    """
     if not half_span_px > 0:
         raise ValueError(f"half_span_px must be positive, got {half_span_px}")
-    x_up = profile_x_at(profile, y_center_px - half_span_px)
-    x_lo = profile_x_at(profile, y_center_px + half_span_px)
-    if not (math.isfinite(x_up) and math.isfinite(x_lo)):
-        return math.nan
-    return math.degrees(math.atan2(x_lo - x_up, 2.0 * half_span_px))
+    y = np.asarray(y_center_px, dtype=np.float64)
+    x_up = profile_xs_at(profile, y - half_span_px)
+    x_lo = profile_xs_at(profile, y + half_span_px)
+    with np.errstate(invalid="ignore", over="ignore"):  # masked below
+        deg = np.degrees(np.arctan2(x_lo - x_up, 2.0 * half_span_px))
+    return np.where(np.isfinite(x_up) & np.isfinite(x_lo), deg, np.nan)
 
 
 def hollow_depth_px(profile: EdgeProfile, y_top_px: float, y_bottom_px: float) -> float:
@@ -287,22 +304,41 @@ def fill_small_holes(mask: np.ndarray, max_gap_px: int, threshold: float = 0.5) 
         raise ValueError(f"mask must be 2-D (H, W), got shape {mask.shape}")
     fg = mask >= threshold
     d = max(int(max_gap_px), 1)
-
-    def near(axis: int, forward: bool) -> np.ndarray:
-        a = np.moveaxis(fg, axis, 0).astype(np.int32)
-        c = np.concatenate([np.zeros((1,) + a.shape[1:], np.int32), np.cumsum(a, axis=0)])
-        n = a.shape[0]
-        idx = np.arange(n)
-        if forward:  # any foreground in (i, i + d]
-            hi = np.minimum(idx + d + 1, n)
-            lo = np.minimum(idx + 1, n)
-        else:  # any foreground in [i - d, i)
-            hi = idx
-            lo = np.maximum(idx - d, 0)
-        count = c[hi] - c[lo]
-        return np.moveaxis(count > 0, 0, axis)
-
-    hole = ~fg & near(0, True) & near(0, False) & near(1, True) & near(1, False)
+    hole = ~fg
+    for axis in (0, 1):
+        ahead, behind = _foreground_within(fg, d, axis)
+        hole &= ahead
+        hole &= behind
     out = np.array(mask, dtype=np.float32, copy=True)
     out[hole] = 1.0
     return out
+
+
+def _foreground_within(fg: np.ndarray, d: int, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """Whether ``fg`` holds a True within ``d`` steps after / before each element on ``axis``.
+
+    A sliding-window OR built by doubling the window (log2 d boolean passes over the array),
+    which runs on every measured live frame and is ~20x faster than running sums.
+    """
+    n = fg.shape[axis]
+    d = min(d, max(n, 1))  # a window longer than the axis sees no more
+
+    def part(a: np.ndarray, start: int | None, stop: int | None) -> np.ndarray:
+        index = [slice(None)] * a.ndim
+        index[axis] = slice(start, stop)
+        return a[tuple(index)]
+
+    pad_shape = list(fg.shape)
+    pad_shape[axis] = d + 1
+    pad = np.zeros(pad_shape, dtype=bool)
+    # win[q] = fg[q - d - 1] along the axis; after the doubling, win[q] = any(fg[q-d-1:q-1]).
+    win = np.concatenate([pad, fg, pad], axis=axis)
+    span = 1
+    while 2 * span <= d:
+        win = part(win, None, -span) | part(win, span, None)
+        span *= 2
+    if span < d:  # two overlapping windows of a power-of-two length cover d
+        win = part(win, None, span - d) | part(win, d - span, None)
+    ahead = part(win, d + 2, n + d + 2)  # any(fg[i + 1 : i + d + 1])
+    behind = part(win, 1, n + 1)  # any(fg[i - d : i])
+    return ahead, behind

@@ -12,7 +12,8 @@ factories passed to the constructor, so tests drive the processor with hand-made
 Keeping up with the camera: the VIDEO-mode landmarker tracks one person
 (:data:`LIVE_NUM_POSES`), a separate IMAGE-mode check looks for a second person every
 :data:`PEOPLE_CHECK_EVERY_MS`, and the outline is measured at most :data:`MEASURE_RATE_HZ`
-times a second; landmarks, gates and the overlay run on every frame.
+times a second, with the gates (the overlay shows the last measured outline while the
+person is in view); the landmarks and the overlay run on every frame.
 
 Timestamps: MediaPipe's VIDEO mode needs strictly increasing milliseconds, and aiortc restarts
 a stream's ``pts`` at 0 after stop/start. The processor keeps its own clock,
@@ -23,9 +24,11 @@ so that a restarted stream keeps real frame spacing (and the smoothing window st
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import math
+import statistics
 import threading
 import time
 from collections import deque
@@ -40,6 +43,7 @@ from .calibration import Calibration, load_calibration
 from .classify import Assessment, classify, classify_values
 from .draw import draw_overlay
 from .gates import Finding, GateReport, check_detection
+from .landmarks import Side
 from .pipeline import analyze_detection
 from .report import METRIC_LABELS, result_record
 from .smoothing import (
@@ -135,15 +139,27 @@ every frame to look for the second one (lite at 640 × 480 on 2 cores: ~35 ms a 
 of ~15 ms), so the live view tracks one person and looks for others every
 :data:`PEOPLE_CHECK_EVERY_MS` with a separate IMAGE-mode detector instead."""
 
-PEOPLE_CHECK_EVERY_MS = 2500.0
+PEOPLE_CHECK_EVERY_MS = 5000.0
+"""How often (stream time) the IMAGE-mode detector looks for a second person.
 
-MEASURE_RATE_HZ = 12.0
-"""Outline measurements per second of stream time, on average (every frame when slower).
+One check costs about two lite landmarker frames (~30 ms), i.e. ~0.2 ms a frame on average
+at this period. Someone already in view when the stream starts is found on its first frame;
+someone who steps in later is found within 5 s (2.5 s on average), and from then on every
+measurement fails with "several people" until a check finds one person again."""
 
-Measuring the outline costs about half as much as the lite landmarker itself, and 12 a
-second (18 in a 1.5 s window) are plenty for a person standing still. Which frames are
-measured is dithered: MediaPipe's tracking can make consecutive frames of a still picture
-alternate between two estimates, and measuring every other frame would alias that."""
+MEASURE_RATE_HZ = 8.0
+"""Outline measurements (gates, outline, a sample for the smoothing window) per second of
+stream time, on average (every frame when slower).
+
+A measurement costs ~2-3 ms on top of the landmarker; at 8 a second the live view's own
+work adds ~8 % to the lite landmarker's time (bench/live_fps.py: 10 a second ~10-11 %,
+12 ~13 %), within the 10 % it may take. The smoothing still gets the samples it asks for
+(:class:`~posture_cam.smoothing.SmoothingConfig`: robust mean and spread of ``min_frames``
+= 15): the window reaches back ~1.9 s instead of its nominal 1.5 s to hold them, as it does
+at any low frame rate, so a person standing still is steady after ~1.9 s (12 a second:
+~1.3 s). Which frames are measured is dithered: MediaPipe's tracking can make consecutive
+frames of a still picture alternate between two estimates, and measuring every other frame
+would alias that."""
 
 
 def video_detector_factory(
@@ -357,18 +373,37 @@ def _draw_banner(img: np.ndarray, text: str, status: str) -> np.ndarray:
     Returns a copy of the rows it covers, as they were (for a snapshot without the banner).
     """
     h, w = img.shape[:2]
+    strip = _banner_strip(text, status, w, h)
+    under = img[h - strip.shape[0]:].copy()
+    img[h - strip.shape[0]:] = strip
+    return under
+
+
+@functools.lru_cache(maxsize=32)
+def _banner_strip(text: str, status: str, w: int, h: int) -> np.ndarray:
+    """The banner's rows for a ``w`` × ``h`` frame, drawn once per text (read-only).
+
+    The strip is opaque, so pasting a cached one gives the same pixels as drawing it again;
+    its text changes a few times a second at most, and drawing it on every frame cost
+    ~0.15 ms.
+    """
     font = cv2.FONT_HERSHEY_SIMPLEX
     size = max(0.45, min(h, w) / 900)
     thick = 1 if size < 0.7 else 2
     (tw, th), base = cv2.getTextSize(text, font, size, thick)
-    while tw > w - 16 and len(text) > 8:  # cut long texts to the frame width
+    # Cut long texts to the frame width, keeping at least 8 characters and "..." (longer than
+    # 11 to start with, so that every cut shortens it: on a frame a few pixels wide the text
+    # never fits, and the loop must still end).
+    while tw > w - 16 and len(text) > 11:
         text = text[: max(8, int(len(text) * (w - 16) / tw) - 3)] + "..."
         (tw, th), base = cv2.getTextSize(text, font, size, thick)
     bar = min(th + base + 14, h)
-    under = img[h - bar:].copy()
-    cv2.rectangle(img, (0, h - bar), (w, h), _BANNER_RGB.get(status, (90, 90, 90)), -1)
-    cv2.putText(img, text, (8, h - base - 7), font, size, (255, 255, 255), thick, cv2.LINE_AA)
-    return under
+    strip = np.empty((bar, w, 3), np.uint8)
+    strip[:] = _BANNER_RGB.get(status, (90, 90, 90))
+    cv2.putText(strip, text, (8, bar - base - 7), font, size, (255, 255, 255), thick,
+                cv2.LINE_AA)
+    strip.flags.writeable = False
+    return strip
 
 
 class LiveProcessor:
@@ -381,11 +416,11 @@ class LiveProcessor:
         people_detector_factory: makes the IMAGE-mode detector that looks for a second
             person every ``people_check_every_ms`` of stream time (the VIDEO-mode one tracks
             a single person, see :data:`LIVE_NUM_POSES`); None turns the check off. While
-            a check has found several people, every frame fails with that finding.
+            a check has found several people, every measurement fails with that finding.
         people_check_every_ms: how often to look for a second person.
-        measure_rate_hz: the outline is measured (and a sample added to the smoothing
-            window) at most this many times per second of stream time; the landmarks,
-            gates and overlay run on every frame (see :data:`MEASURE_RATE_HZ`).
+        measure_rate_hz: the gates and the outline are run (and a sample added to the
+            smoothing window) at most this many times per second of stream time; the
+            landmarks and the overlay run on every frame (see :data:`MEASURE_RATE_HZ`).
         config: smoothing settings.
         calibration: fitted estimates (the packaged ones by default).
         clock: wall-clock seconds for the frame rate (``time.perf_counter``).
@@ -424,6 +459,7 @@ class LiveProcessor:
         self._summary: WindowSummary = EMPTY_SUMMARY
         self._assessment: Assessment | None = None
         self._drawn: PostureMetrics | None = None
+        self._near_side: Side | None = None
         self._closed = False
         self._work_lock = threading.Lock()
         self._state_lock = threading.Lock()
@@ -485,11 +521,19 @@ class LiveProcessor:
             if frame.pts is not None and frame.time_base is not None
             else time.monotonic() * 1000.0
         )
-        out = self.process(frame.to_ndarray(format="rgb24"), raw_ms)
+        # to_ndarray makes a fresh array, ours to draw on.
+        out = self.process(frame.to_ndarray(format="rgb24"), raw_ms, in_place=True)
         return av.VideoFrame.from_ndarray(out, format="rgb24")
 
-    def process(self, frame_rgb: np.ndarray, timestamp_ms: float) -> np.ndarray:
+    def process(
+        self, frame_rgb: np.ndarray, timestamp_ms: float, *, in_place: bool = False
+    ) -> np.ndarray:
         """Analyse one (H, W, 3) uint8 RGB frame and return it annotated.
+
+        With ``in_place`` the overlay is drawn on ``frame_rgb`` itself (when it is a
+        writable C-contiguous array), which saves a copy of the frame; the caller must not
+        use or change the frame afterwards (it becomes :attr:`LiveState.overlay_rgb`).
+        Otherwise ``frame_rgb`` is left as it was.
 
         Never raises on a bad frame or a pipeline failure: the error is logged, published
         in :attr:`LiveState.error` and the frame is returned with an error banner.
@@ -502,7 +546,7 @@ class LiveProcessor:
             error: str | None = None
             assessment: Assessment | None
             try:
-                out, summary, assessment = self._run(frame_rgb, ts)
+                out, summary, assessment = self._run(frame_rgb, ts, in_place)
             except Exception as exc:  # the video thread must survive any one frame
                 if not self._logged_error:
                     logger.exception("live frame processing failed")
@@ -522,15 +566,22 @@ class LiveProcessor:
             under = _draw_banner(out, _banner_text(status, summary, assessment, fps, error),
                                  status)
             self._work_ms.append((self._clock() - start) * 1000.0)
+            prev = self._state
+            if summary is prev.summary:
+                # Unmeasured frame: the last measured metrics and the window are unchanged.
+                metrics = prev.metrics
+            elif self._last_metrics is not None and summary.values:
+                metrics = smoothed_metrics(self._last_metrics, summary)
+            else:
+                metrics = None
             state = LiveState(
                 variant=self.variant,
                 frames_processed=self._frames,
                 fps=fps,
-                process_ms=float(np.median(self._work_ms)),
+                process_ms=statistics.median(self._work_ms),
                 timestamp_ms=ts,
                 summary=summary,
-                metrics=(smoothed_metrics(self._last_metrics, summary)
-                         if self._last_metrics is not None and summary.values else None),
+                metrics=metrics,
                 gates=self._last_gates,
                 assessment=assessment,
                 overlay_rgb=out,
@@ -543,16 +594,18 @@ class LiveProcessor:
             return out
 
     def _run(
-        self, frame_rgb: np.ndarray, ts: int
+        self, frame_rgb: np.ndarray, ts: int, in_place: bool
     ) -> tuple[np.ndarray, WindowSummary, Assessment | None]:
         if self._detector is None:
             self._detector = self._factory()
         detection = self._detector.detect_for_video(frame_rgb, ts)
         if not self._measurement_due(ts):
-            # Landmarks and gates on every frame; the outline drawn is the last measured one.
-            gates = check_detection(detection)
-            drawn = self._drawn if gates.passed else None
-            out = draw_overlay(frame_rgb, detection.person, drawn, side=gates.near_side)
+            # New landmarks only: the outline shown, and the gates' verdict that lets it be
+            # shown (_drawn is None unless the last measured frame passed), are refreshed at
+            # the measuring rate; gating every frame too cost ~0.2 ms a frame.
+            drawn = self._drawn if detection.person is not None else None
+            out = draw_overlay(frame_rgb, detection.person, drawn, side=self._near_side,
+                               in_place=in_place)
             return out, self._summary, self._assessment
         gates, metrics, frame_assessment = analyze_detection(
             detection, variant=self.variant, calibration=self._calibration
@@ -575,8 +628,10 @@ class LiveProcessor:
         else:
             assessment = frame_assessment
         self._drawn = smoothed_metrics(metrics, summary) if sample.passed and metrics else None
+        self._near_side = gates.near_side
         self._summary, self._assessment = summary, assessment
-        out = draw_overlay(frame_rgb, detection.person, self._drawn, side=gates.near_side)
+        out = draw_overlay(frame_rgb, detection.person, self._drawn, side=gates.near_side,
+                           in_place=in_place)
         return out, summary, assessment
 
     def _measurement_due(self, ts: int) -> bool:

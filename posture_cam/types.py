@@ -8,6 +8,7 @@ the image size.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -89,7 +90,7 @@ class Detection:
     def n_people(self) -> int:
         return len(self.poses)
 
-    @property
+    @cached_property  # asked for several times per live frame
     def person(self) -> Pose | None:
         """The main person: the one with the largest landmark extent, or None."""
         if not self.poses:

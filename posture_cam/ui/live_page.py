@@ -237,7 +237,7 @@ def _numbers(s: LiveState) -> None:
         shown = (format_measure({"value": sv.value, "plus_minus": sv.plus_minus}, "°",
                                 decimals=1) if sv is not None else "–")
         col.metric(label, shown,
-                   help="Median over the last 1.5 s; ± combines its spread and the "
+                   help="Median over the last ~2 s; ± combines its spread and the "
                         "typical calibration error.")
     rows = []
     for name, (label, unit) in METRIC_LABELS.items():

@@ -17,6 +17,8 @@ import numpy as np
 import pytest
 
 from posture_cam.live import (
+    MEASURE_RATE_HZ,
+    PEOPLE_CHECK_EVERY_MS,
     LiveProcessor,
     LiveState,
     encode_jpeg,
@@ -26,6 +28,7 @@ from posture_cam.live import (
     video_detector_factory,
 )
 from posture_cam.models import ModelFile
+from posture_cam.smoothing import DEFAULT_CONFIG
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "samples" / "increased_curve_side.jpg"
@@ -85,7 +88,9 @@ def run(proc: LiveProcessor, rgb: np.ndarray, indices: range) -> av.VideoFrame:
     return out
 
 
-STEADY_WITHIN_FRAMES = 60  # 2 s of a 30 frames/s stream
+# The window needs DEFAULT_CONFIG.min_frames samples, measured MEASURE_RATE_HZ times a second
+# (~1.9 s at 8), plus 0.6 s of slack: 74 frames of a 30 frames/s stream.
+STEADY_WITHIN_FRAMES = round(30 * (DEFAULT_CONFIG.min_frames / MEASURE_RATE_HZ + 0.6))
 
 
 def run_until_steady(proc: LiveProcessor, rgb: np.ndarray, start: int = 0) -> int:
@@ -171,7 +176,9 @@ def test_second_person_leaving_is_noticed_at_the_next_check(processor, two_peopl
     run(processor, two_people, range(10))
     assert processor.state.guidance is not None
     assert processor.state.guidance.code == "several_people"
-    run(processor, side_view, range(10, 10 + 30 * 5))  # 5 s: two checks later
+    # The next check, then a window of one-person frames to become steady again.
+    wait_frames = round(30 * (PEOPLE_CHECK_EVERY_MS / 1000 + 3))
+    run(processor, side_view, range(10, 10 + wait_frames))
     assert processor.state.steady
 
 

@@ -17,13 +17,16 @@ from hypothesis import strategies as st
 from posture_cam.geometry import (
     EdgeProfile,
     chord_inclination_deg,
+    chord_inclinations_deg,
     edge_profile,
+    fill_small_holes,
     flexion_deg,
     hollow_depth_px,
     inclination_deg,
     joint_angle_deg,
     mirror_x,
     profile_x_at,
+    profile_xs_at,
     smooth_profile,
 )
 
@@ -662,3 +665,145 @@ def test_chord_inclination_is_scale_invariant(
         a = chord_inclination_deg(p, c, 6.0)
         b = chord_inclination_deg(scaled, k * c, 6.0 * k)
         assert (math.isnan(a) and math.isnan(b)) or a == pytest.approx(b, abs=1e-9)
+
+
+# ------------------------------------------- vectorised functions against plain references
+# The live view runs these on every measured frame, so they are vectorised; each is checked
+# here against a plain per-element version written from its docstring, for exact agreement.
+
+
+def _profile_x_reference(ys: np.ndarray, xs: np.ndarray, y: float) -> float:
+    if ys.size < 2 or not math.isfinite(y) or y < ys[0] or y > ys[-1]:
+        return math.nan
+    k = min(max(int(np.searchsorted(ys, y)), 1), ys.size - 1)
+    y0, y1, x0, x1 = ys[k - 1], ys[k], xs[k - 1], xs[k]
+    if not (math.isfinite(x0) and math.isfinite(x1)):
+        return math.nan
+    return float(x0 + (x1 - x0) * (y - y0) / (y1 - y0))
+
+
+gappy_xs = st.lists(st.one_of(st.floats(-1e4, 1e4), st.just(math.nan)), min_size=0, max_size=25)
+heights = st.lists(st.one_of(st.floats(-5.0, 30.0), st.sampled_from([math.nan, math.inf])),
+                   min_size=1, max_size=12)
+
+
+@given(xs=gappy_xs, ys=heights)
+def test_profile_xs_at_matches_the_per_height_reference(xs: list[float], ys: list[float]) -> None:
+    p = EdgeProfile(np.arange(len(xs)) + 0.5, np.array(xs, dtype=np.float64))
+    got = profile_xs_at(p, np.array(ys))
+    want = np.array([_profile_x_reference(p.y_px, p.x_px, y) for y in ys])
+    np.testing.assert_array_equal(got, want)
+    assert [profile_x_at(p, y) for y in ys] == pytest.approx(list(want), nan_ok=True)
+
+
+def test_profile_xs_at_keeps_the_shape_of_the_heights() -> None:
+    got = profile_xs_at(_GAPPY, np.array([[0.5, 1.0], [2.0, 4.5]]))
+    np.testing.assert_array_equal(got, [[10.0, 11.0], [np.nan, 21.0]])
+
+
+@given(xs=gappy_xs, centres=heights, half=st.floats(0.1, 10.0))
+def test_chord_inclinations_match_the_per_chord_reference(
+    xs: list[float], centres: list[float], half: float
+) -> None:
+    p = EdgeProfile(np.arange(len(xs)) + 0.5, np.array(xs, dtype=np.float64))
+    got = chord_inclinations_deg(p, np.array(centres), half)
+    want = []
+    for c in centres:
+        x_up = _profile_x_reference(p.y_px, p.x_px, c - half)
+        x_lo = _profile_x_reference(p.y_px, p.x_px, c + half)
+        ok = math.isfinite(x_up) and math.isfinite(x_lo)
+        want.append(math.degrees(math.atan2(x_lo - x_up, 2.0 * half)) if ok else math.nan)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+    assert [chord_inclination_deg(p, c, half) for c in centres] == pytest.approx(
+        list(got), nan_ok=True)
+
+
+def test_chord_inclinations_reject_non_positive_half_span() -> None:
+    with pytest.raises(ValueError, match="half_span_px"):
+        chord_inclinations_deg(_GAPPY, np.array([1.0]), 0.0)
+
+
+def _edge_reference(mask: np.ndarray, row_from: int, row_to: int, ref_x: np.ndarray,
+                    side: str, threshold: float = 0.5) -> np.ndarray:
+    """One row at a time: start inside the trunk near ``ref_x``, walk out, interpolate."""
+    h, w = mask.shape
+    step = -1 if side == "back" else 1
+    xs = []
+    for r in range(max(row_from, 0), min(row_to, h)):
+        x = math.nan
+        ref = float(ref_x[r - row_from])
+        if math.isfinite(ref):
+            c0 = min(max(math.floor(ref), 0), w - 1)
+            starts = [c0 + off for off in (0, -1, 1, -2, 2, -3, 3)
+                      if 0 <= c0 + off < w and mask[r, c0 + off] >= threshold]
+            if starts:
+                j = starts[0]
+                while 0 <= j + step < w and mask[r, j + step] >= threshold:
+                    j += step
+                j_out = j + step
+                if 0 <= j_out < w:
+                    a, b = float(mask[r, j_out]), float(mask[r, j])
+                    frac = (threshold - a) / (b - a) if b != a else 0.5
+                    x = (j_out + 0.5) - step * frac
+        xs.append(x)
+    return np.array(xs, dtype=np.float64)
+
+
+@st.composite
+def blotchy_masks(draw: st.DrawFn) -> np.ndarray:
+    h, w = draw(st.integers(1, 12)), draw(st.integers(1, 14))
+    values = draw(st.lists(st.sampled_from([0.0, 0.2, 0.5, 0.7, 1.0]), min_size=h * w,
+                           max_size=h * w))
+    return np.array(values, dtype=np.float64).reshape(h, w)
+
+
+@settings(max_examples=200)
+@given(mask=blotchy_masks(), row_from=st.integers(-3, 12), n_rows=st.integers(0, 16),
+       refs=st.lists(st.one_of(st.floats(-6.0, 20.0), st.just(math.nan)), min_size=16,
+                     max_size=16),
+       side=st.sampled_from(["back", "front"]))
+def test_edge_profile_matches_the_per_row_reference(
+    mask: np.ndarray, row_from: int, n_rows: int, refs: list[float], side: str
+) -> None:
+    ref = np.array(refs[:n_rows])
+    got = edge_profile(mask, row_from, row_from + n_rows, ref, side=side)
+    want = _edge_reference(mask, row_from, row_from + n_rows, ref, side)
+    np.testing.assert_allclose(got.x_px, want, rtol=0, atol=1e-12)
+
+
+# ---------------------------------------------------------------------- fill_small_holes
+
+
+def _holes_reference(mask: np.ndarray, d: int) -> np.ndarray:
+    """Background pixels with the person within ``d`` px to the left, right, above, below."""
+    fg = mask >= 0.5
+    h, w = fg.shape
+    out = np.zeros_like(fg)
+    for r in range(h):
+        for c in range(w):
+            if not fg[r, c]:
+                out[r, c] = (fg[r, max(c - d, 0): c].any() and fg[r, c + 1: c + d + 1].any()
+                             and fg[max(r - d, 0): r, c].any() and fg[r + 1: r + d + 1, c].any())
+    return out
+
+
+@settings(max_examples=200)
+@given(mask=blotchy_masks(), gap=st.integers(-1, 20))
+def test_fill_small_holes_matches_the_per_pixel_reference(mask: np.ndarray, gap: int) -> None:
+    got = fill_small_holes(mask, gap)
+    want = np.where(_holes_reference(mask, max(gap, 1)), 1.0, mask).astype(np.float32)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, want)
+
+
+def test_fill_small_holes_fills_a_speck_but_not_an_open_hollow() -> None:
+    mask = np.zeros((12, 12), np.float32)
+    mask[2:10, 2:10] = 1.0
+    mask[5, 5] = 0.0  # a speck inside the trunk
+    mask[4:7, 2:4] = 0.0  # a hollow open to the left
+    out = fill_small_holes(mask, 3)
+    assert out[5, 5] == 1.0
+    assert (out[4:7, 2:4] == 0.0).all()
+    assert mask[5, 5] == 0.0  # the input is left as it was
+    with pytest.raises(ValueError, match="2-D"):
+        fill_small_holes(np.zeros(5), 3)
