@@ -27,7 +27,7 @@ measurement counts when it is good (gates passed, outline not flagged).
 **Live** (``--source live``): for each of the same images, ``--sessions`` independent live
 *takes* of the same still person. A take is a fresh :class:`posture_cam.live.LiveProcessor`
 built as the Live check page builds it (``bench/live_fps.py``'s ``make_processor``: VIDEO-mode
-tracker, periodic several-people check, outline measured 12 times a second, smoothing window
+tracker, periodic several-people check, outline measured 8 times a second, smoothing window
 and steady test), fed a stream of 640 × 480 frames: the image letterboxed on white
 (``bench/live_fps.py``'s ``letterbox_rgb``; the package has no such helper, the tests and the
 e2e harness have their own copies), then, once per take, one change drawn like a photo
