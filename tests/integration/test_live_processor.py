@@ -29,6 +29,7 @@ from posture_cam.live import (
 )
 from posture_cam.models import ModelFile
 from posture_cam.smoothing import DEFAULT_CONFIG
+from tests.e2e.harness import letterbox_bgr
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "samples" / "increased_curve_side.jpg"
@@ -38,15 +39,7 @@ TIME_BASE = Fraction(1, 90_000)  # aiortc's video clock
 
 def letterbox_rgb(path: Path, width: int = 640, height: int = 480) -> np.ndarray:
     """The picture scaled to fit ``width`` × ``height`` on white, as RGB."""
-    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    assert bgr is not None, f"cannot read {path}"
-    h, w = bgr.shape[:2]
-    s = min(width / w, height / h)
-    small = cv2.resize(bgr, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
-    canvas = np.full((height, width, 3), 255, np.uint8)
-    y0, x0 = (height - small.shape[0]) // 2, (width - small.shape[1]) // 2
-    canvas[y0:y0 + small.shape[0], x0:x0 + small.shape[1]] = small
-    return cv2.cvtColor(canvas, cv2.COLOR_BGR2RGB)
+    return cv2.cvtColor(letterbox_bgr(path, width, height), cv2.COLOR_BGR2RGB)
 
 
 def video_frame(rgb: np.ndarray, index: int, fps: int = 30) -> av.VideoFrame:
