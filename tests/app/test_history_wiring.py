@@ -25,6 +25,7 @@ from posture_cam.history import HISTORY_FILE, HistoryStore
 from posture_cam.live import LiveProcessor, video_detector_factory
 from posture_cam.session import Session
 from posture_cam.ui import live_page, photo_page, report_page, state
+from tests.e2e.harness import letterbox_bgr
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 from test_history import make_record  # noqa: E402
@@ -48,15 +49,8 @@ def _checks(history_dir: Path) -> list[Any]:
 
 
 def _side_view(samples: Path) -> np.ndarray:
-    """The side-view sample as a 640 × 480 RGB camera frame (as in test_live_page.py)."""
-    bgr = cv2.imread(str(samples / "increased_curve_side.jpg"))
-    h, w = bgr.shape[:2]
-    s = 480 / h
-    small = cv2.resize(bgr, (round(w * s), 480), interpolation=cv2.INTER_AREA)
-    canvas = np.full((480, 640, 3), 255, np.uint8)
-    x0 = (640 - small.shape[1]) // 2
-    canvas[:, x0:x0 + small.shape[1]] = small
-    return cv2.cvtColor(canvas, cv2.COLOR_BGR2RGB)
+    """The side-view sample as a 640 × 480 RGB camera frame."""
+    return cv2.cvtColor(letterbox_bgr(samples / "increased_curve_side.jpg"), cv2.COLOR_BGR2RGB)
 
 
 def _pdf_text(pdf: bytes) -> str:

@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from posture_cam.live import LiveProcessor, video_detector_factory
 from posture_cam.ui import live_page, state
+from tests.e2e.harness import letterbox_bgr
 
 TIMEOUT_S = 60
 
@@ -29,14 +30,8 @@ def _live_app() -> None:
 
 
 def _side_view(samples: Path) -> np.ndarray:
-    bgr = cv2.imread(str(samples / "increased_curve_side.jpg"))
-    h, w = bgr.shape[:2]
-    s = 480 / h
-    small = cv2.resize(bgr, (round(w * s), 480), interpolation=cv2.INTER_AREA)
-    canvas = np.full((480, 640, 3), 255, np.uint8)
-    x0 = (640 - small.shape[1]) // 2
-    canvas[:, x0:x0 + small.shape[1]] = small
-    return cv2.cvtColor(canvas, cv2.COLOR_BGR2RGB)
+    """The side-view sample as a 640 × 480 RGB camera frame."""
+    return cv2.cvtColor(letterbox_bgr(samples / "increased_curve_side.jpg"), cv2.COLOR_BGR2RGB)
 
 
 def _text(at: AppTest) -> str:
