@@ -32,12 +32,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from synthset import SynthItem, iter_synth  # noqa: E402
 
-from posture_cam.classify import classify_values  # noqa: E402
-from posture_cam.detect import DetectorOptions, PoseDetector  # noqa: E402
-from posture_cam.images import LoadedImage, load_image  # noqa: E402
-from posture_cam.metrics import FEATURE_NAMES, pose_features  # noqa: E402
-from posture_cam.models import resolve_model  # noqa: E402
+from posture_cam.measure.classify import classify_values  # noqa: E402
+from posture_cam.measure.metrics import FEATURE_NAMES, pose_features  # noqa: E402
+from posture_cam.media.images import LoadedImage, load_image  # noqa: E402
 from posture_cam.pipeline import PhotoAnalysis, analyze_image  # noqa: E402
+from posture_cam.pose.detect import DetectorOptions, PoseDetector  # noqa: E402
+from posture_cam.pose.models import resolve_model  # noqa: E402
 from posture_cam.types import Measurement  # noqa: E402
 
 TARGETS = {"tilt_mae": 4.0, "lordosis_mae": 5.0, "detection": 0.98, "mirror": 1.0,

@@ -25,13 +25,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from synthset import iter_synth  # noqa: E402
 
-from posture_cam.calibration import CALIBRATION_FILE, Calibration, LinearModel  # noqa: E402
-from posture_cam.detect import DetectorOptions, PoseDetector  # noqa: E402
-from posture_cam.gates import check_detection  # noqa: E402
-from posture_cam.images import inference_view, load_image  # noqa: E402
-from posture_cam.metrics import FEATURE_NAMES, pose_features  # noqa: E402
-from posture_cam.models import resolve_model  # noqa: E402
+from posture_cam.measure.calibration import CALIBRATION_FILE, Calibration, LinearModel  # noqa: E402
+from posture_cam.measure.gates import check_detection  # noqa: E402
+from posture_cam.measure.metrics import FEATURE_NAMES, pose_features  # noqa: E402
+from posture_cam.media.images import inference_view, load_image  # noqa: E402
 from posture_cam.pipeline import INFERENCE_MAX_SIDE_PX, level_detection  # noqa: E402
+from posture_cam.pose.detect import DetectorOptions, PoseDetector  # noqa: E402
+from posture_cam.pose.models import resolve_model  # noqa: E402
 
 LAMBDAS = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 FEATURE_SETS = {

@@ -3,7 +3,7 @@
     python bench/live_fps.py [--models lite full heavy] [--frames 300] [--warmup 30]
                              [--image FILE] [--profile]
 
-What runs: the browser path's per-frame work, :meth:`posture_cam.live.LiveProcessor.process`
+What runs: the browser path's per-frame work, :meth:`LiveProcessor.process`
 on 640 × 480 RGB frames, built exactly as the Live check page builds it (VIDEO-mode tracker of
 one person, the periodic IMAGE-mode check for a second person, gates and outline measured
 ``MEASURE_RATE_HZ`` times a second with smoothing, overlay and status bar on every frame).
@@ -127,7 +127,11 @@ class Result:
 
 
 def make_processor(variant: str):  # noqa: ANN201 - LiveProcessor
-    from posture_cam.live import LiveProcessor, people_detector_factory, video_detector_factory
+    from posture_cam.live.processor import (
+        LiveProcessor,
+        people_detector_factory,
+        video_detector_factory,
+    )
 
     # As posture_cam/ui/live_page.py builds it.
     return LiveProcessor(video_detector_factory(variant), variant,
@@ -149,7 +153,7 @@ def av_conversion_ms(frame: np.ndarray, repeats: int = 50) -> float:
 
 
 def measure(variant: str, frames: list[np.ndarray], n: int, warmup: int) -> tuple[Result, object]:
-    from posture_cam.live import video_detector_factory
+    from posture_cam.live.processor import video_detector_factory
 
     proc = make_processor(variant)
     bare = video_detector_factory(variant)()

@@ -43,10 +43,10 @@ def make_12mp_photo(out: Path, source: Path | None) -> Path:
 
 def measure(variant: str, photo: Path, repeats: int) -> dict:
     sys.path.insert(0, str(ROOT))
-    from posture_cam.detect import DetectorOptions, PoseDetector
-    from posture_cam.images import inference_view, load_image
-    from posture_cam.models import resolve_model
+    from posture_cam.media.images import inference_view, load_image
     from posture_cam.pipeline import INFERENCE_MAX_SIDE_PX, analyze_file
+    from posture_cam.pose.detect import DetectorOptions, PoseDetector
+    from posture_cam.pose.models import resolve_model
 
     model = resolve_model(variant)
     with PoseDetector(DetectorOptions(model.path, variant=variant)) as det:

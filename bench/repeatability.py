@@ -25,8 +25,9 @@ detector -> gates -> roll correction -> metrics -> flip-average), per model vari
 measurement counts when it is good (gates passed, outline not flagged).
 
 **Live** (``--source live``): for each of the same images, ``--sessions`` independent live
-*takes* of the same still person. A take is a fresh :class:`posture_cam.live.LiveProcessor`
-built as the Live check page builds it (``bench/live_fps.py``'s ``make_processor``: VIDEO-mode
+*takes* of the same still person. A take is a fresh
+:class:`~posture_cam.live.processor.LiveProcessor` built as the Live check page builds it
+(``bench/live_fps.py``'s ``make_processor``: VIDEO-mode
 tracker, periodic several-people check, outline measured 8 times a second, smoothing window
 and steady test), fed a stream of 640 × 480 frames: the image letterboxed on white
 (``bench/live_fps.py``'s ``letterbox_rgb``; the package has no such helper, the tests and the
@@ -37,17 +38,17 @@ picture (steps of σ 0.25 px, within ±1 px) and sensor noise (σ drawn per take
 levels). Stream clock: a frame rate drawn per take from 25-30 frames/s. Frames are fed until
 the processor reports a steady result (or ``--frame-cap`` frames: the take counts as never
 steady); the take's value is what "Keep this result" keeps at the first steady frame
-(:func:`posture_cam.live.live_record`: the smoothed pelvic tilt and lordosis), good when
+(:func:`posture_cam.live.processor.live_record`: the smoothed pelvic tilt and lordosis), good when
 measurable with an unflagged outline.
 
-The SEM per metric is the pooled within-image SD (:func:`posture_cam.baseline.pooled_sd`)
+The SEM per metric is the pooled within-image SD (:func:`posture_cam.history.baseline.pooled_sd`)
 over images with at least two good measurements (photo: original + perturbed; live: takes);
 also printed: the median and 90th percentile of the per-image SDs and the share of
 measurements that were good (live: of takes that became steady and gave a good result), and
 for live the median frames to steady and the median window spread of the kept results.
 
 This sees the pipeline's noise only, not a person standing again or a camera placed again,
-so it is a lower bound on a real person's SEM; see :mod:`posture_cam.baseline` for how the
+so it is a lower bound on a real person's SEM; see :mod:`posture_cam.history.baseline` for how the
 live and personal SEMs add to it. The results are merged into
 ``posture_cam/data/repeatability.json`` (``photo.<variant>``, ``live.<variant>``), other
 variants and the other source kept. The last line printed is a one-line SUMMARY.
@@ -75,12 +76,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from live_fps import letterbox_rgb, make_processor  # noqa: E402
 from synthset import SynthItem, iter_synth  # noqa: E402
 
-from posture_cam.baseline import TRACKED, live_window_sd, pooled_sd, sdc95  # noqa: E402
-from posture_cam.detect import DetectorOptions, PoseDetector  # noqa: E402
-from posture_cam.images import load_image  # noqa: E402
-from posture_cam.live import live_record  # noqa: E402
-from posture_cam.models import resolve_model  # noqa: E402
+from posture_cam.history.baseline import TRACKED, live_window_sd, pooled_sd, sdc95  # noqa: E402
+from posture_cam.live.processor import live_record  # noqa: E402
+from posture_cam.media.images import load_image  # noqa: E402
 from posture_cam.pipeline import analyze_image  # noqa: E402
+from posture_cam.pose.detect import DetectorOptions, PoseDetector  # noqa: E402
+from posture_cam.pose.models import resolve_model  # noqa: E402
 
 DEFAULT_DIR = ROOT.parent / "shared" / "data" / "synth" / "dev"
 DEFAULT_OUT = ROOT / "posture_cam" / "data" / "repeatability.json"
@@ -405,7 +406,7 @@ def main() -> int:
                                  f"takes each, cap {args.frame_cap} frames, seed {args.seed}")
         info["limits"] = (
             "pipeline noise only (no re-standing, no camera re-placement beyond the small "
-            "changes above): a lower bound; posture_cam.baseline also uses live window "
+            "changes above): a lower bound; posture_cam.history.baseline also uses live window "
             "spreads and the user's own same-day repeats when larger")
         info["created"] = datetime.now(UTC).isoformat(timespec="seconds")
         data["info"] = info

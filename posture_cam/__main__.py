@@ -1,5 +1,5 @@
 """``python -m posture_cam`` runs the command line."""
 
-from .cli import main
+from posture_cam.cli.main import main
 
 raise SystemExit(main())

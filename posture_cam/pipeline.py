@@ -12,10 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .calibration import Calibration, load_calibration
-from .classify import Assessment, classify
-from .detect import PoseDetector
-from .gates import (
+from posture_cam.measure.calibration import Calibration, load_calibration
+from posture_cam.measure.classify import Assessment, classify
+from posture_cam.measure.gates import (
     DEFAULT_THRESHOLDS,
     Finding,
     GateReport,
@@ -23,9 +22,11 @@ from .gates import (
     check_detection,
     no_person_finding,
 )
-from .images import ImageLoadError, LoadedImage, inference_view, load_image
-from .metrics import average_metrics, compute_posture_metrics
-from .scene import estimate_roll_deg, rotate_mask, rotate_points
+from posture_cam.measure.metrics import average_metrics, compute_posture_metrics
+from posture_cam.measure.scene import estimate_roll_deg, rotate_mask, rotate_points
+from posture_cam.media.images import ImageLoadError, LoadedImage, inference_view, load_image
+from posture_cam.pose.detect import PoseDetector
+
 from .types import Detection, Measurement, PostureMetrics
 
 __all__ = [
@@ -77,7 +78,7 @@ ROLL_PLUS_MINUS_DEG = 0.35  # median error of the roll estimate on the synthetic
 def level_detection(detection: Detection, rgb: np.ndarray) -> tuple[Detection, float | None]:
     """The detection as a level camera would have seen it, and the camera roll found.
 
-    The roll comes from the scene's verticals (:func:`posture_cam.scene.estimate_roll_deg`);
+    The roll comes from the scene's verticals (:func:`posture_cam.measure.scene.estimate_roll_deg`);
     when the scene shows none, the detection is returned unchanged with roll None.
     """
     person = detection.person

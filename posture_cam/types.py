@@ -142,7 +142,7 @@ class OutlineGeometry:
 
 @dataclass(frozen=True, eq=False)
 class PostureMetrics:
-    """Sagittal measures of one standing person (sign conventions: :mod:`posture_cam.geometry`).
+    """Sagittal measures of one standing person (signs: :mod:`posture_cam.measure.geometry`).
 
     Angles in degrees; offsets are horizontal distances from the vertical through the near
     ankle in % of standing height, positive = ahead (anterior) of the ankle.

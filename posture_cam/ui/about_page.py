@@ -2,9 +2,10 @@
 the thresholds, how change against your own baseline is judged, and privacy.
 
 Every number comes from the code or data that produce the results (the conventions table
-in :mod:`posture_cam.geometry`, the shipped calibration, :data:`posture_cam.classify.THRESHOLDS`
-and the gate thresholds, the bench's repeatability in ``posture_cam/data/repeatability.json``),
-so the page cannot drift from what the app does.
+in :mod:`posture_cam.measure.geometry`, the shipped calibration,
+:data:`~posture_cam.measure.classify.THRESHOLDS` and the gate thresholds, the bench's
+repeatability in ``posture_cam/data/repeatability.json``), so the page cannot drift from
+what the app does.
 """
 
 from __future__ import annotations
@@ -14,20 +15,26 @@ from dataclasses import fields
 
 import streamlit as st
 
-from .. import geometry
-from ..baseline import DEFAULT_BASELINE_N, METRIC_NAMES, TRACKED, load_repeatability, sdc95
-from ..calibration import load_calibration
-from ..classify import THRESHOLDS
-from ..exercises import DISCLAIMER, EVIDENCE_NOTE
-from ..gates import DEFAULT_THRESHOLDS
-from ..history import ENV_DATA_DIR, default_history_path
-from ..presentation import MEANING_NOTES, accuracy_rows, minus
+from posture_cam.history.baseline import (
+    DEFAULT_BASELINE_N,
+    METRIC_NAMES,
+    TRACKED,
+    load_repeatability,
+    sdc95,
+)
+from posture_cam.history.store import ENV_DATA_DIR, default_history_path
+from posture_cam.measure import geometry
+from posture_cam.measure.calibration import load_calibration
+from posture_cam.measure.classify import THRESHOLDS
+from posture_cam.measure.gates import DEFAULT_THRESHOLDS
+from posture_cam.report.exercises import DISCLAIMER, EVIDENCE_NOTE
+from posture_cam.report.wording import MEANING_NOTES, accuracy_rows, minus
 
 __all__ = ["conventions_table", "render_about_page", "repeatability_rows"]
 
 
 def conventions_table(doc: str | None = None) -> list[dict[str, str]]:
-    """The angle-conventions table of :mod:`posture_cam.geometry`'s docstring, as rows.
+    """The angle-conventions table of :mod:`posture_cam.measure.geometry`'s docstring, as rows.
 
     Reads the reStructuredText "simple table" (three columns between ``=====`` rules) so the
     page shows exactly what the code documents. Empty if the table is not found.

@@ -2,7 +2,7 @@
 
 Used by the photo page and the live page. Each function draws into the current Streamlit
 container (call it inside ``with column:`` or ``with st.container():`` to place it) and
-reads only the plain record of :func:`posture_cam.report.result_record`, or the
+reads only the plain record of :func:`posture_cam.report.record.result_record`, or the
 ``(gates, metrics, assessment)`` parts it is made from.
 
 :func:`render_exercises` uses ``st.expander``; Streamlit does not allow an expander inside
@@ -17,10 +17,17 @@ from typing import Any
 
 import streamlit as st
 
-from ..classify import Assessment
-from ..exercises import DISCLAIMER, Exercise, Pattern, exercises_for, general_advice
-from ..gates import Finding, GateReport
-from ..presentation import (
+from posture_cam.measure.classify import Assessment
+from posture_cam.measure.gates import Finding, GateReport
+from posture_cam.report.exercises import (
+    DISCLAIMER,
+    Exercise,
+    Pattern,
+    exercises_for,
+    general_advice,
+)
+from posture_cam.report.record import result_record
+from posture_cam.report.wording import (
     PATTERN_COLORS,
     PHOTO_TIPS,
     confidence_text,
@@ -29,8 +36,7 @@ from ..presentation import (
     metric_rows,
     reason_line,
 )
-from ..report import result_record
-from ..types import PostureMetrics
+from posture_cam.types import PostureMetrics
 
 __all__ = [
     "RecordOrParts",
@@ -44,7 +50,7 @@ __all__ = [
 ]
 
 RecordOrParts = Mapping[str, Any] | tuple[GateReport, PostureMetrics | None, Assessment]
-"""A record from :func:`~posture_cam.report.result_record`, or the parts to build one."""
+"""A record from :func:`~posture_cam.report.record.result_record`, or the parts to build one."""
 
 
 def as_record(record_or_parts: RecordOrParts, *, name: str = "") -> Mapping[str, Any]:
@@ -166,7 +172,7 @@ def render_photo_tips() -> None:
 def render_photo_guidance(findings: Sequence[Finding | Mapping[str, Any]]) -> None:
     """Friendly guidance for a picture that could not be measured.
 
-    ``findings`` are :class:`~posture_cam.gates.Finding` objects or their records (the
+    ``findings`` are :class:`~posture_cam.measure.gates.Finding` objects or their records (the
     ``"findings"`` of a result record). A file that could not be read gets its read error
     and what to do; a posture photo that failed a gate gets what was wrong and how to take
     a better one.

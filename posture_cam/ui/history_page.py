@@ -1,6 +1,6 @@
 """The "History" page and the "Save to history" control for the Photo and Live pages.
 
-The history is the SQLite file of :mod:`posture_cam.history`, on this computer. Each script
+The history is the SQLite file of :mod:`posture_cam.history.store`, on this computer. Each script
 run opens it, reads or writes, and closes it again (opening is cheap, and no connection is
 shared between Streamlit's threads); two browser tabs or the CLI may write at the same time.
 
@@ -29,9 +29,15 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from ..baseline import DEFAULT_BASELINE_N, METRIC_NAMES, TRACKED, assess_history
-from ..history import Check, HistoryError, HistoryStore, Source, default_history_path
-from ..trend import Trend, compute_trend
+from posture_cam.history.baseline import DEFAULT_BASELINE_N, METRIC_NAMES, TRACKED, assess_history
+from posture_cam.history.store import (
+    Check,
+    HistoryError,
+    HistoryStore,
+    Source,
+    default_history_path,
+)
+from posture_cam.history.trend import Trend, compute_trend
 
 __all__ = [
     "history_table_rows",

@@ -2,14 +2,14 @@
 
 How the threads meet (../shared/LIVE.md):
 
-* One :class:`~posture_cam.live.LiveProcessor` (and so one MediaPipe landmarker) per browser
+* One :class:`~.processor.LiveProcessor` (and so one MediaPipe landmarker) per browser
   session, kept in ``st.session_state`` (never ``st.cache_resource``: VIDEO-mode timestamps
   belong to one stream, and a shared landmarker would serialise every user). Changing the
   model closes it and makes a new one.
-* The frame callback is the processor's bound :meth:`~posture_cam.live.LiveProcessor.callback`:
+* The frame callback is the processor's bound :meth:`~.processor.LiveProcessor.callback`:
   it runs in streamlit-webrtc's video thread and makes no ``st.*`` call and no
   ``st.session_state`` access; it publishes its results under a lock.
-* A fragment re-run every 0.5 s reads the latest :class:`~posture_cam.live.LiveState` and
+* A fragment re-run every 0.5 s reads the latest :class:`~posture_cam.live.processor.LiveState` and
   shows the smoothed numbers, the steady badge, guidance, the frame rate and the
   "Keep this result" button; once a result is kept, a "Save to history" control for it.
   The panel's parts sit in containers at fixed places, so the changing live part above
@@ -47,7 +47,7 @@ from typing import Any
 
 import streamlit as st
 
-from ..live import (
+from posture_cam.live.processor import (
     LiveProcessor,
     LiveState,
     live_record,
@@ -55,11 +55,12 @@ from ..live import (
     people_detector_factory,
     video_detector_factory,
 )
-from ..models import ModelUnavailableError, resolve_model
-from ..presentation import format_measure
-from ..report import METRIC_LABELS
-from ..session import SessionEntry
-from . import state
+from posture_cam.pose.models import ModelUnavailableError, resolve_model
+from posture_cam.report.record import METRIC_LABELS
+from posture_cam.report.session import SessionEntry
+from posture_cam.report.wording import format_measure
+from posture_cam.ui import state
+
 from .components import (
     pattern_badge,
     render_exercises,

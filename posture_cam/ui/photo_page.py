@@ -18,13 +18,14 @@ import cv2
 import numpy as np
 import streamlit as st
 
-from ..detect import PoseDetector
-from ..draw import draw_overlay
-from ..models import ModelUnavailableError
-from ..pipeline import analyze_file
-from ..report import analysis_record
-from ..session import SessionEntry
-from . import state
+from posture_cam.media.draw import draw_overlay
+from posture_cam.pipeline import analyze_file
+from posture_cam.pose.detect import PoseDetector
+from posture_cam.pose.models import ModelUnavailableError
+from posture_cam.report.record import analysis_record
+from posture_cam.report.session import SessionEntry
+from posture_cam.ui import state
+
 from .components import (
     render_exercises,
     render_photo_guidance,
@@ -80,7 +81,7 @@ class PhotoResult:
     Attributes:
         key: cache key: model variant and the file's SHA-256.
         name: the file name.
-        record: :func:`posture_cam.report.analysis_record` of the analysis.
+        record: :func:`posture_cam.report.record.analysis_record` of the analysis.
         overlay_jpeg: the annotated picture, or None when the file could not be read.
     """
 

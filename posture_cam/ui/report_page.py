@@ -3,7 +3,7 @@
 The files are built in memory; nothing is written on the server. The PDF is built once per
 set of kept results (and saved checks) and reused across reruns.
 
-When a history file exists (:func:`posture_cam.history.default_history_path`), the page and
+When a history file exists (:func:`posture_cam.history.store.default_history_path`), the page and
 the PDF also show the trend and the latest check's change from the baseline (the default
 baseline: the first good checks). Viewing the report never creates a history file: it is
 read only if it is already there.
@@ -17,12 +17,13 @@ from typing import Any
 
 import streamlit as st
 
-from ..history import HistoryStore, default_history_path
-from ..presentation import confidence_text, format_measure
-from ..report_pdf import build_pdf
-from ..session import Session, SessionEntry
-from ..trend import Trend, compute_trend
-from . import state
+from posture_cam.history.store import HistoryStore, default_history_path
+from posture_cam.history.trend import Trend, compute_trend
+from posture_cam.report.pdf import build_pdf
+from posture_cam.report.session import Session, SessionEntry
+from posture_cam.report.wording import confidence_text, format_measure
+from posture_cam.ui import state
+
 from .components import pattern_badge
 
 __all__ = ["history_summary_markdown", "load_history_trend", "render_report_page",

@@ -1,7 +1,7 @@
 """Session-state accessors: the one module that knows the app's ``st.session_state`` keys.
 
-Each browser session gets its own :class:`~posture_cam.session.Session` (the results the
-person chose to keep), its own photo :class:`~posture_cam.detect.PoseDetector` (IMAGE mode,
+Each browser session gets its own :class:`~posture_cam.report.session.Session` (the results the
+person chose to keep), its own photo :class:`~posture_cam.pose.detect.PoseDetector` (IMAGE mode,
 created on first use, never shared through ``st.cache_resource``: MediaPipe graphs are not
 thread-safe and one shared detector would serialise every user) and its own model choice.
 Nothing here is written to disk (only "Save to history" writes, see
@@ -21,9 +21,9 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
-from ..detect import DetectorOptions, PoseDetector
-from ..models import DEFAULT_VARIANT, VARIANTS, resolve_model
-from ..session import Session
+from posture_cam.pose.detect import DetectorOptions, PoseDetector
+from posture_cam.pose.models import DEFAULT_VARIANT, VARIANTS, resolve_model
+from posture_cam.report.session import Session
 
 __all__ = [
     "KEY_SESSION",
@@ -158,12 +158,12 @@ def photo_detector(*, allow_network: bool = False) -> PoseDetector:
     """This session's IMAGE-mode detector for :func:`model_variant`, created on first use.
 
     Args:
-        allow_network: let :func:`~posture_cam.models.resolve_model` download or build a
+        allow_network: let :func:`~posture_cam.pose.models.resolve_model` download or build a
             model that is not in the local cache. Only pass True after the person asked
             for it: the app makes no network connection on its own.
 
     Raises:
-        posture_cam.models.ModelUnavailableError: the model is not available locally (or
+        posture_cam.pose.models.ModelUnavailableError: the model is not available locally (or
             could not be obtained).
     """
     variant = model_variant()

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from posture_cam.detect import DetectorOptions, PoseDetector
-from posture_cam.history import ENV_DATA_DIR
-from posture_cam.models import ModelUnavailableError, resolve_model
-from posture_cam.session import Session, SessionEntry
+from posture_cam.history.store import ENV_DATA_DIR
+from posture_cam.pose.detect import DetectorOptions, PoseDetector
+from posture_cam.pose.models import ModelUnavailableError, resolve_model
+from posture_cam.report.session import Session, SessionEntry
 from posture_cam.ui.photo_page import PhotoResult, analyze_photo
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from posture_cam.calibration import load_calibration
-from posture_cam.presentation import (
+from posture_cam.measure.calibration import load_calibration
+from posture_cam.report.wording import (
     confidence_text,
     format_measure,
     metric_rows,
@@ -122,7 +122,7 @@ def test_importing_loads_no_model_and_no_mediapipe(app_path: Path) -> None:
         "import sys\n"
         "import posture_cam.ui.photo_page, posture_cam.ui.report_page\n"
         "import posture_cam.ui.about_page, posture_cam.ui.components, posture_cam.ui.state\n"
-        "import posture_cam.report_pdf, posture_cam.presentation\n"
+        "import posture_cam.report.pdf, posture_cam.report.wording\n"
         "bad = [m for m in ('mediapipe', 'matplotlib') if m in sys.modules]\n"
         "assert not bad, bad\n"
     )

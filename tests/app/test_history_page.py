@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from posture_cam.history import ENV_DATA_DIR, HISTORY_FILE, HistoryStore
+from posture_cam.history.store import ENV_DATA_DIR, HISTORY_FILE, HistoryStore
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 from test_history import make_record  # noqa: E402

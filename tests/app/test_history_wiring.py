@@ -21,9 +21,9 @@ import pytest
 from pypdf import PdfReader
 from streamlit.testing.v1 import AppTest
 
-from posture_cam.history import HISTORY_FILE, HistoryStore
-from posture_cam.live import LiveProcessor, video_detector_factory
-from posture_cam.session import Session
+from posture_cam.history.store import HISTORY_FILE, HistoryStore
+from posture_cam.live.processor import LiveProcessor, video_detector_factory
+from posture_cam.report.session import Session
 from posture_cam.ui import live_page, photo_page, report_page, state
 from tests.e2e.harness import letterbox_bgr
 

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from posture_cam.live import LiveProcessor, video_detector_factory
+from posture_cam.live.processor import LiveProcessor, video_detector_factory
 from posture_cam.ui import live_page, state
 from tests.e2e.harness import letterbox_bgr
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from posture_cam.session import Session
+from posture_cam.report.session import Session
 from posture_cam.ui import state
 from posture_cam.ui.report_page import summary_rows
 

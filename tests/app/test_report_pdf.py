@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from posture_cam.baseline import load_repeatability, sdc95
-from posture_cam.calibration import load_calibration
-from posture_cam.exercises import exercises_for
-from posture_cam.history import Check
-from posture_cam.report_pdf import HISTORY_TABLE_ROWS, FontNotFoundError, build_pdf, find_fonts
-from posture_cam.session import Session, SessionEntry
-from posture_cam.trend import Trend, compute_trend
+from posture_cam.history.baseline import load_repeatability, sdc95
+from posture_cam.history.store import Check
+from posture_cam.history.trend import Trend, compute_trend
+from posture_cam.measure.calibration import load_calibration
+from posture_cam.report.exercises import exercises_for
+from posture_cam.report.pdf import HISTORY_TABLE_ROWS, FontNotFoundError, build_pdf, find_fonts
+from posture_cam.report.session import Session, SessionEntry
 from posture_cam.types import Measurement
 from posture_cam.ui.photo_page import PhotoResult
 
@@ -81,7 +81,7 @@ def test_fonts_found_and_missing_font_error_names_the_places(tmp_path: Path,
                                                               ) -> None:
     fonts = find_fonts()
     assert fonts.regular.name == "DejaVuSans.ttf"
-    import posture_cam.report_pdf as rp
+    import posture_cam.report.pdf as rp
 
     monkeypatch.setattr(rp, "_font_dirs", lambda: [tmp_path])
     with pytest.raises(FontNotFoundError, match=str(tmp_path)):

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from posture_cam.report import CSV_COLUMNS, METRIC_LABELS
-from posture_cam.session import Session, SessionEntry
+from posture_cam.report.record import CSV_COLUMNS, METRIC_LABELS
+from posture_cam.report.session import Session, SessionEntry
 from posture_cam.ui.photo_page import PhotoResult
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from posture_cam.history import ENV_DATA_DIR
+from posture_cam.history.store import ENV_DATA_DIR
 from tests.e2e import harness
 from tests.e2e.harness import AppServer
 

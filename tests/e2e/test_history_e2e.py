@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from posture_cam.detect import DetectorOptions, PoseDetector
-from posture_cam.history import HISTORY_FILE, HistoryStore
-from posture_cam.models import ModelUnavailableError, resolve_model
+from posture_cam.history.store import HISTORY_FILE, HistoryStore
 from posture_cam.pipeline import analyze_file
-from posture_cam.report import analysis_record
+from posture_cam.pose.detect import DetectorOptions, PoseDetector
+from posture_cam.pose.models import ModelUnavailableError, resolve_model
+from posture_cam.report.record import analysis_record
 from tests.e2e.harness import SAMPLES, open_page
 
 pytestmark = pytest.mark.e2e

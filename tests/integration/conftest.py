@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from posture_cam.detect import DetectorOptions, PoseDetector
-from posture_cam.models import ModelFile, resolve_model
+from posture_cam.pose.detect import DetectorOptions, PoseDetector
+from posture_cam.pose.models import ModelFile, resolve_model
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared"

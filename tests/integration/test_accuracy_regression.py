@@ -13,7 +13,7 @@ from types import ModuleType
 
 import pytest
 
-from posture_cam.models import ModelFile
+from posture_cam.pose.models import ModelFile
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 

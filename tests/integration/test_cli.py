@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from posture_cam.models import ModelFile
+from posture_cam.pose.models import ModelFile
 
 BIN = Path(sys.executable).parent
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from posture_cam.detect import DetectorOptions, PoseDetector
-from posture_cam.images import load_image
-from posture_cam.models import ModelFile
+from posture_cam.media.images import load_image
+from posture_cam.pose.detect import DetectorOptions, PoseDetector
+from posture_cam.pose.models import ModelFile
 from posture_cam.types import Detection
 
 

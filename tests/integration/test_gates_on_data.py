@@ -8,11 +8,11 @@ import cv2
 import numpy as np
 import pytest
 
-from posture_cam.detect import DetectorOptions, PoseDetector
-from posture_cam.gates import check_detection
-from posture_cam.images import inference_view, load_image
-from posture_cam.models import ModelFile
+from posture_cam.measure.gates import check_detection
+from posture_cam.media.images import inference_view, load_image
 from posture_cam.pipeline import INFERENCE_MAX_SIDE_PX
+from posture_cam.pose.detect import DetectorOptions, PoseDetector
+from posture_cam.pose.models import ModelFile
 
 # ../shared/data/real/README.md, "expected answer": the headline (first) finding.
 REAL_EXPECTED = [

@@ -19,10 +19,8 @@ from typing import Any
 
 import pytest
 
-from posture_cam.baseline import Z95, load_repeatability
-from posture_cam.classify import classify
-from posture_cam.gates import Finding, GateReport
-from posture_cam.history import (
+from posture_cam.history.baseline import Z95, load_repeatability
+from posture_cam.history.store import (
     ENV_DATA_DIR,
     HISTORY_FILE,
     MIGRATIONS,
@@ -34,7 +32,9 @@ from posture_cam.history import (
     data_dir,
     default_history_path,
 )
-from posture_cam.report import result_record
+from posture_cam.measure.classify import classify
+from posture_cam.measure.gates import Finding, GateReport
+from posture_cam.report.record import result_record
 from posture_cam.types import Measurement, PostureMetrics
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import pytest
 
-from posture_cam.live import (
+from posture_cam.live.processor import (
     MEASURE_RATE_HZ,
     PEOPLE_CHECK_EVERY_MS,
     LiveProcessor,
@@ -27,8 +27,8 @@ from posture_cam.live import (
     people_detector_factory,
     video_detector_factory,
 )
-from posture_cam.models import ModelFile
-from posture_cam.smoothing import DEFAULT_CONFIG
+from posture_cam.measure.smoothing import DEFAULT_CONFIG
+from posture_cam.pose.models import ModelFile
 from tests.e2e.harness import letterbox_bgr
 
 REPO = Path(__file__).resolve().parents[2]

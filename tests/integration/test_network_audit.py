@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from posture_cam.models import ModelFile
+from posture_cam.pose.models import ModelFile
 from tests.net_audit import audit, strace_prefix
 
 
@@ -81,7 +81,10 @@ def test_model_resolution_with_a_cached_model_stays_offline(
     strace = shutil.which("strace")
     assert strace
     log = tmp_path / "strace.txt"
-    code = f"from posture_cam.models import resolve_model; print(resolve_model({variant!r}).path)"
+    code = (
+        "from posture_cam.pose.models import resolve_model; "
+        f"print(resolve_model({variant!r}).path)"
+    )
     proc = subprocess.run(
         [strace, "-f", "-qq", "-e", "trace=connect", "-o", str(log), sys.executable, "-c", code],
         capture_output=True, text=True, timeout=120, check=True,

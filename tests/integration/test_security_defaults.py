@@ -361,7 +361,7 @@ def test_a_photo_session_writes_no_picture_or_pdf_to_disk(
 ) -> None:
     from streamlit.testing.v1 import AppTest
 
-    from posture_cam.models import cache_dir
+    from posture_cam.pose.models import cache_dir
     from posture_cam.ui import state
     from posture_cam.ui.photo_page import SAMPLES as SAMPLE_LIST
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from posture_cam.baseline import (
+from posture_cam.history.baseline import (
     Z95,
     Baseline,
     NoiseModel,
@@ -25,8 +25,8 @@ from posture_cam.baseline import (
     pooled_sd,
     sdc95,
 )
-from posture_cam.history import Check, Source
-from posture_cam.trend import PATTERN_LEVELS, compute_trend
+from posture_cam.history.store import Check, Source
+from posture_cam.history.trend import PATTERN_LEVELS, compute_trend
 from posture_cam.types import Measurement
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -173,7 +173,7 @@ def test_personal_sem_from_same_day_repeats() -> None:
 
 
 def test_noise_model_reads_the_calibration_errors() -> None:
-    from posture_cam.calibration import load_calibration
+    from posture_cam.measure.calibration import load_calibration
 
     nm = noise_model([check(1, 1, 1, variant="lite")], repeatability=REP)
     tilt_model, lord_model = load_calibration().for_variant("lite")

@@ -1,4 +1,4 @@
-"""Unit tests for posture_cam.calibration: the linear models and the shipped coefficients."""
+"""Unit tests for measure.calibration: the linear models and the shipped coefficients."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from posture_cam.calibration import Calibration, LinearModel, load_calibration
-from posture_cam.metrics import FEATURE_NAMES
+from posture_cam.measure.calibration import Calibration, LinearModel, load_calibration
+from posture_cam.measure.metrics import FEATURE_NAMES
 
 
 def _model(**overrides: object) -> LinearModel:

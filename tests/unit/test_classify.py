@@ -1,4 +1,4 @@
-"""Unit tests for posture_cam.classify, worked by hand from the THRESHOLDS table.
+"""Unit tests for posture_cam.measure.classify, worked by hand from the THRESHOLDS table.
 
 On our scale the neutral pelvic tilt is 13 - 8 = 5° (SD 5) and the neutral lordosis
 42 - 19 = 23° (SD 13). Standard scores: z_t = (tilt - 5) / 5, z_l = (lordosis - 23) / 13.
@@ -14,14 +14,14 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from posture_cam.classify import (
+from posture_cam.measure.classify import (
     PATTERN_TITLES,
     THRESHOLDS,
     Assessment,
     classify,
     classify_values,
 )
-from posture_cam.gates import Finding, GateReport
+from posture_cam.measure.gates import Finding, GateReport
 from posture_cam.types import Measurement, PostureMetrics
 
 NEUTRAL_TILT, SD_TILT = 5.0, 5.0

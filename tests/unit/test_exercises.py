@@ -1,4 +1,4 @@
-"""Tests for the exercise catalogue (posture_cam.exercises)."""
+"""Tests for the exercise catalogue (posture_cam.report.exercises)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from posture_cam import exercises as ex
-from posture_cam.exercises import (
+from posture_cam.report import exercises as ex
+from posture_cam.report.exercises import (
     ALL_ADVICE,
     ALL_EXERCISES,
     DISCLAIMER,

@@ -22,10 +22,10 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from posture_cam.classify import PATTERN_TITLES, Assessment, classify, classify_values
-from posture_cam.gates import check_detection, no_person_finding
+from posture_cam.measure.classify import PATTERN_TITLES, Assessment, classify, classify_values
+from posture_cam.measure.gates import check_detection, no_person_finding
 from posture_cam.pipeline import analyze_detection
-from posture_cam.report import result_record
+from posture_cam.report.record import result_record
 from posture_cam.types import Detection, Measurement, Pose, PostureMetrics
 from tests.unit.test_metrics import Figure
 

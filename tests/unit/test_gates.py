@@ -1,4 +1,4 @@
-"""Unit tests for posture_cam.gates on hand-built poses.
+"""Unit tests for posture_cam.measure.gates on hand-built poses.
 
 The reference pose is a person standing side-on in a 600 x 1000 picture, facing +x (image
 right), right side nearer the camera. Near-side landmarks (x, y):
@@ -19,7 +19,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from posture_cam.gates import (
+from posture_cam.landmarks import Landmark, Side
+from posture_cam.measure.gates import (
     DEFAULT_THRESHOLDS,
     GateReport,
     body_length_px,
@@ -29,7 +30,6 @@ from posture_cam.gates import (
     no_person_finding,
     side_view_ratio,
 )
-from posture_cam.landmarks import Landmark, Side
 from posture_cam.types import Detection, Pose
 
 W, H = 600, 1000

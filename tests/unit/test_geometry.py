@@ -1,4 +1,4 @@
-"""Unit tests for posture_cam.geometry: angles, edge tracing, outline chords.
+"""Unit tests for posture_cam.measure.geometry: angles, edge tracing, outline chords.
 
 Every expected value below is worked by hand from the conventions table in the module
 docstring (pixels x right / y down, continuous: column j covers [j, j+1); inclinations
@@ -14,7 +14,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from posture_cam.geometry import (
+from posture_cam.measure.geometry import (
     EdgeProfile,
     chord_inclination_deg,
     chord_inclinations_deg,

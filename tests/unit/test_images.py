@@ -1,4 +1,4 @@
-"""Tests for reading user photos (posture_cam.images).
+"""Tests for reading user photos (posture_cam.media.images).
 
 Every file is generated inside the test with Pillow, numpy or OpenCV; nothing is read
 from the repository. Tables list one case per row, supervision-style, with the expected
@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageFile, features
 
-from posture_cam.images import (
+from posture_cam.media.images import (
     ERROR_CODES,
     MAX_PIXELS,
     MIN_SIDE_PX,
@@ -794,7 +794,7 @@ def test_import_has_no_side_effects() -> None:
         "from PIL import Image, ImageFile\n"
         "filters = list(warnings.filters)\n"
         "limit = Image.MAX_IMAGE_PIXELS\n"
-        "import posture_cam.images\n"
+        "import posture_cam.media.images\n"
         "assert warnings.filters == filters, 'warnings filters changed'\n"
         "assert 'HEIF' not in Image.OPEN, 'HEIF opener registered at import'\n"
         "assert 'pillow_heif' not in sys.modules, 'pillow_heif imported'\n"

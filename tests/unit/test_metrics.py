@@ -1,4 +1,4 @@
-"""Unit tests for posture_cam.metrics on a synthetic side-view person.
+"""Unit tests for posture_cam.measure.metrics on a synthetic side-view person.
 
 The figure is drawn from a parametric back profile whose slope is *specified*: the back
 outline's chord inclination (geometry's convention: + = top posterior) is held constant on
@@ -20,9 +20,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from posture_cam.calibration import load_calibration
 from posture_cam.landmarks import Landmark, Side
-from posture_cam.metrics import (
+from posture_cam.measure.calibration import load_calibration
+from posture_cam.measure.metrics import (
     FEATURE_NAMES,
     average_metrics,
     compute_posture_metrics,

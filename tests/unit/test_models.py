@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from posture_cam import model_cli, models
+from posture_cam.cli import models as model_cli
+from posture_cam.pose import models
 
 VARIANT = "lite"
 
@@ -487,7 +488,7 @@ def test_import_loads_no_mediapipe() -> None:
     import sys
 
     code = (
-        "import sys, posture_cam.models, posture_cam.model_cli; "
+        "import sys, posture_cam.pose.models, posture_cam.cli.models; "
         "heavy = ('mediapipe', 'flatbuffers', 'numpy'); "
         "bad = [m for m in sys.modules if m.split('.')[0] in heavy]; "
         "print(bad); sys.exit(1 if bad else 0)"

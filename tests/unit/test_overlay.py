@@ -11,8 +11,8 @@ import cv2
 import numpy as np
 import pytest
 
-from posture_cam import draw
-from posture_cam.live import _BANNER_RGB, LiveProcessor, _draw_banner
+from posture_cam.live.processor import _BANNER_RGB, LiveProcessor, _draw_banner
+from posture_cam.media import draw
 from posture_cam.types import Detection
 
 TEXTS = ["L1", "Pelvic tilt 12.3 ± 3.1 deg", "Trunk +3 deg  Hip 171 deg", "gjpqy|_()[]"]

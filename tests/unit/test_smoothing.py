@@ -1,4 +1,4 @@
-"""Tests for the live smoothing window (posture_cam.smoothing): pure functions and properties."""
+"""Tests for the live smoothing window (measure.smoothing): pure functions and properties."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from posture_cam.smoothing import (
+from posture_cam.measure.smoothing import (
     DEFAULT_CONFIG,
     EMPTY_SUMMARY,
     FrameSample,

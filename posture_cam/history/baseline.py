@@ -1,6 +1,6 @@
 """Personal baseline and change: "compared with your own baseline, a real change or noise?".
 
-Pure functions over saved checks (:class:`posture_cam.history.Check`); no I/O except
+Pure functions over saved checks (:class:`posture_cam.history.store.Check`); no I/O except
 :func:`load_repeatability`, which reads the bench's numbers shipped in the package.
 
 **Baseline.** The median, per metric, of the first ``n`` good checks (default 3; "good" =
@@ -32,21 +32,21 @@ variation no bench can see.
    person standing again, so it is a lower bound on the real SEM.
 2. *Live* (``repeatability.json`` → ``live``, made by ``bench/repeatability.py --source
    live``): for each of the same synthetic images, several independent *takes* of the same
-   still person. A take is a fresh :class:`posture_cam.live.LiveProcessor` built as the Live
-   page builds it, fed 640 × 480 letterboxed frames of the image at 25-30 frames/s until it
-   reports a steady result; takes differ by one photo-like change each (as if the person
-   were placed again: JPEG re-encoding, ±2 % scale, 1-2 px shift, ±0.5° rotation) and every
-   frame by a random walk within ±1 px and sensor noise (σ 2-3 grey levels). The take's
+   still person. A take is a fresh :class:`~posture_cam.live.processor.LiveProcessor` built as
+   the Live page builds it, fed 640 × 480 letterboxed frames of the image at 25-30 frames/s
+   until it reports a steady result; takes differ by one photo-like change each (as if the
+   person were placed again: JPEG re-encoding, ±2 % scale, 1-2 px shift, ±0.5° rotation) and
+   every frame by a random walk within ±1 px and sensor noise (σ 2-3 grey levels). The take's
    value is what "Keep this result" keeps at the first steady frame; the live SEM is the
    pooled SD over the takes (:func:`pooled_sd`, one group per image), per model variant. A
    live check uses the larger of the photo and the live value. This too is a lower bound: a
-   real person stepping out of view and back in between takes also changes posture,
-   distance and angle, which no bench sees (the personal SEM, 3., does). In addition, a
-   live check's value is a mean over the smoothing window; the window's SD
-   (:mod:`posture_cam.smoothing`) is recovered from its ``±`` (``± = sqrt(sd² + cal²)``,
-   with ``cal`` the variant's calibration error) and used as that check's SEM when larger
-   (conservative: the SD of single frames, not of their mean, since neighbouring frames are
-   far from independent).
+   real person stepping out of view and back in between takes also changes posture, distance
+   and angle, which no bench sees (the personal SEM, 3., does). In addition, a live check's
+   value is a mean over the smoothing window; the window's SD
+   (:mod:`posture_cam.measure.smoothing`) is recovered from its ``±`` (``± = sqrt(sd² +
+   cal²)``, with ``cal`` the variant's calibration error) and used as that check's SEM when
+   larger (conservative: the SD of single frames, not of their mean, since neighbouring frames
+   are far from independent).
 3. *Personal*: the user's own repeated checks taken on the same day with the same label
    (e.g. three checks on the first day, stepping away in between, which also make the
    baseline). Their pooled SD includes standing again and placing the camera again, which is
@@ -68,10 +68,10 @@ from importlib import resources
 from statistics import median
 from typing import TYPE_CHECKING, Any, Literal
 
-from .history import Check
+from .store import Check
 
 if TYPE_CHECKING:
-    from .calibration import Calibration
+    from posture_cam.measure.calibration import Calibration
 
 __all__ = [
     "DEFAULT_BASELINE_N",
@@ -217,7 +217,7 @@ def load_repeatability() -> Repeatability:
 def live_window_sd(plus_minus: float, calibration_pm: float) -> float:
     """The smoothing window's SD recovered from a live value's ``±``.
 
-    :class:`posture_cam.smoothing.SmoothedValue` reports ``± = sqrt(sd² + cal²)``; so
+    :class:`posture_cam.measure.smoothing.SmoothedValue` reports ``± = sqrt(sd² + cal²)``; so
     ``sd = sqrt(max(±² - cal², 0))``.
     """
     if not (math.isfinite(plus_minus) and math.isfinite(calibration_pm)):
@@ -305,7 +305,7 @@ def noise_model(
     tz: tzinfo | None = None,
 ) -> NoiseModel:
     """Build the :class:`NoiseModel` for a history (package data loaded when not given)."""
-    from .calibration import load_calibration
+    from posture_cam.measure.calibration import load_calibration
 
     checks = list(checks)
     rep = repeatability if repeatability is not None else load_repeatability()

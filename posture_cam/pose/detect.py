@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .landmarks import NUM_LANDMARKS
-from .types import Detection, Pose
+from posture_cam.landmarks import NUM_LANDMARKS
+from posture_cam.types import Detection, Pose
 
 __all__ = ["DetectorOptions", "PoseDetector", "Mode"]
 
@@ -28,7 +28,7 @@ class DetectorOptions:
     """Settings for :class:`PoseDetector`.
 
     Attributes:
-        model_path: a ``pose_landmarker_*.task`` bundle (see :mod:`posture_cam.models`).
+        model_path: a ``pose_landmarker_*.task`` bundle (see :mod:`posture_cam.pose.models`).
         mode: "image" for independent photos, "video" for frames of one stream.
         num_poses: how many people to look for; 2 lets the gates flag a second person.
         min_detection_confidence / min_presence_confidence / min_tracking_confidence:

@@ -1,6 +1,6 @@
 """The ``models`` subcommand: fetch pose models into the cache and list them.
 
-``posture_cam.cli`` registers it with :func:`add_models_parser` and runs it with
+``posture_cam.cli.main`` registers it with :func:`add_models_parser` and runs it with
 :func:`run_models_command`::
 
     posture-cam models fetch [--variant lite|full|heavy] [--offline] [--force]
@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from posture_cam import models
+from posture_cam.pose import models
 
 __all__ = ["EXIT_MODEL_UNAVAILABLE", "EXIT_OK", "add_models_parser", "main", "run_models_command"]
 
@@ -138,7 +138,7 @@ def _print_model(model: models.ModelFile, stream: TextIO) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``models`` subcommand on its own (``python -m posture_cam.model_cli fetch``).
+    """Run the ``models`` subcommand on its own (``python -m posture_cam.cli.models fetch``).
 
     Args:
         argv: The arguments after ``models``; ``sys.argv[1:]`` by default.

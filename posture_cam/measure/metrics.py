@@ -1,6 +1,6 @@
 """Landmarks + segmentation mask -> sagittal posture measures (pure numpy, no I/O).
 
-How the outline is read (see :mod:`posture_cam.geometry` for the sign conventions):
+How the outline is read (see :mod:`posture_cam.measure.geometry` for the sign conventions):
 
 1. The person is mirrored to face +x.
 2. Standing height ``H`` in pixels comes from the floor (lowest row of the person's mask)
@@ -22,6 +22,9 @@ from typing import Any
 
 import numpy as np
 
+from posture_cam.landmarks import Side, near_side_index
+from posture_cam.types import Measurement, OutlineGeometry, Pose, PostureMetrics
+
 from .calibration import Calibration, LinearModel
 from .geometry import (
     EdgeProfile,
@@ -36,8 +39,6 @@ from .geometry import (
     profile_xs_at,
     smooth_profile,
 )
-from .landmarks import Side, near_side_index
-from .types import Measurement, OutlineGeometry, Pose, PostureMetrics
 
 __all__ = [
     "EAR_HEIGHT_RATIO",
@@ -261,7 +262,7 @@ def compute_posture_metrics(
         pose: the detection, with its segmentation mask.
         side: near side (from the gates).
         facing: "+x" or "-x" (from the gates).
-        calibration: fitted estimates (see :func:`posture_cam.calibration.load_calibration`).
+        calibration: fitted estimates (see :func:`.calibration.load_calibration`).
         variant: the pose-model variant, to pick matching calibration coefficients.
 
     Returns:

@@ -6,11 +6,12 @@ import math
 from dataclasses import fields
 from typing import Any
 
-from .classify import Assessment
+from posture_cam.measure.classify import Assessment
+from posture_cam.measure.gates import GateReport
+from posture_cam.pipeline import PhotoAnalysis
+from posture_cam.types import Measurement, PostureMetrics
+
 from .exercises import exercises_for
-from .gates import GateReport
-from .pipeline import PhotoAnalysis
-from .types import Measurement, PostureMetrics
 
 __all__ = [
     "METRIC_LABELS",

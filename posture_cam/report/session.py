@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from .report import CSV_COLUMNS, csv_row
+from .record import CSV_COLUMNS, csv_row
 
 __all__ = ["SessionEntry", "Session"]
 
@@ -26,7 +26,7 @@ class SessionEntry:
     """One kept result.
 
     Attributes:
-        record: the JSON-ready record from :func:`posture_cam.report.result_record`.
+        record: the JSON-ready record from :func:`posture_cam.report.record.result_record`.
         overlay_jpeg: the annotated picture (JPEG bytes), kept in memory for the report.
     """
 

@@ -50,7 +50,7 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 
-from .types import Measurement
+from posture_cam.types import Measurement
 
 __all__ = [
     "MAD_TO_SD",

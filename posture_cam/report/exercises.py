@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 Pattern = Literal["increased", "flattened", "neutral", "inconclusive"]
-"""Posture pattern from :mod:`posture_cam.classify`.
+"""Posture pattern from :mod:`posture_cam.measure.classify`.
 
 ``"increased"``: increased lumbar curve / anterior pelvic tilt (the article's "tight psoas",
 "duck butt"). ``"flattened"``: flattened curve / posterior tilt (the article's "weak or

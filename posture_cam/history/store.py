@@ -3,8 +3,8 @@
 Each saved check keeps its time (UTC), source ("photo" or "live"), the pose-model variant,
 pelvic tilt and lumbar lordosis with their ``±`` as columns, the pattern, the quality-gate
 codes, an optional note and label, and the full JSON record of
-:func:`posture_cam.report.result_record`. **No picture is kept** unless the caller passes one
-for that check (``image_jpeg``); it then sits in a BLOB column, NULL otherwise.
+:func:`~posture_cam.report.record.result_record`. **No picture is kept** unless the caller
+passes one for that check (``image_jpeg``); it then sits in a BLOB column, NULL otherwise.
 
 Where it lives (:func:`default_history_path`): ``$POSTURE_CAM_DATA_DIR/history.sqlite3``, else
 ``$XDG_DATA_HOME/posture_cam/history.sqlite3``, else
@@ -48,7 +48,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Literal, cast, get_args
 
-from .types import Measurement
+from posture_cam.types import Measurement
 
 __all__ = [
     "ENV_DATA_DIR",
@@ -157,7 +157,7 @@ class Check:
         lumbar_lordosis: surface lordosis in degrees (larger = more curved) ± error, or None.
         gate_codes: codes of the quality-gate findings (blocking and warnings).
         note / label: free text given by the user, or None.
-        record: the full JSON record (:func:`posture_cam.report.result_record`).
+        record: the full JSON record (:func:`~posture_cam.report.record.result_record`).
         has_image: a picture was saved with this check (read it with
             :meth:`HistoryStore.get_image`).
     """
@@ -431,7 +431,8 @@ class HistoryStore:
         """Save one check and return its id (committed and synced when this returns).
 
         Args:
-            record: what :func:`posture_cam.report.result_record` returned (NaN becomes null).
+            record: what :func:`~posture_cam.report.record.result_record` returned (NaN
+                becomes null).
             source: "photo" or "live".
             variant: the pose-model variant that measured it.
             when: when it was taken, timezone-aware; now (UTC) by default.
@@ -556,13 +557,13 @@ class HistoryStore:
         """Write every check as CSV (one row each, oldest first); return the row count.
 
         Columns: ``id, time_utc, source, variant, label, note, has_image`` then the columns
-        of :data:`posture_cam.report.CSV_COLUMNS` (every metric with its ``±``). Pictures are
+        of :data:`posture_cam.report.record.CSV_COLUMNS` (every metric with its ``±``). Pictures are
         not exported.
 
         Args:
             file: a path, or a text stream opened with ``newline=""``.
         """
-        from .report import CSV_COLUMNS, csv_row
+        from posture_cam.report.record import CSV_COLUMNS, csv_row
 
         checks = self.list()
         columns = ["id", "time_utc", "source", "variant", "label", "note", "has_image",

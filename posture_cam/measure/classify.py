@@ -11,9 +11,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .exercises import Pattern
+from posture_cam.report.exercises import Pattern
+from posture_cam.types import Measurement, PostureMetrics
+
 from .gates import GateReport
-from .types import Measurement, PostureMetrics
 
 __all__ = ["Reason", "Assessment", "Norm", "THRESHOLDS", "classify", "classify_values",
            "PATTERN_TITLES"]

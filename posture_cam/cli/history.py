@@ -1,6 +1,6 @@
 """The ``history`` subcommand and ``analyze --save``: the saved checks from the command line.
 
-``posture_cam.cli`` registers them with :func:`add_history_parser` and
+``posture_cam.cli.main`` registers them with :func:`add_history_parser` and
 :func:`add_save_arguments` and runs them with :func:`run_history_command` and
 :func:`save_analyzed`::
 
@@ -26,8 +26,14 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TextIO
 
-from .baseline import DEFAULT_BASELINE_N, METRIC_NAMES, TRACKED, BaselineReport, assess_history
-from .history import Check, HistoryError, HistoryStore, default_history_path
+from posture_cam.history.baseline import (
+    DEFAULT_BASELINE_N,
+    METRIC_NAMES,
+    TRACKED,
+    BaselineReport,
+    assess_history,
+)
+from posture_cam.history.store import Check, HistoryError, HistoryStore, default_history_path
 
 __all__ = [
     "EXIT_HISTORY",

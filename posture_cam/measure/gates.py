@@ -13,8 +13,8 @@ from typing import Literal
 
 import numpy as np
 
-from .landmarks import SIDE_LANDMARKS, Landmark, Side, near_side_index
-from .types import Detection, Pose
+from posture_cam.landmarks import SIDE_LANDMARKS, Landmark, Side, near_side_index
+from posture_cam.types import Detection, Pose
 
 __all__ = [
     "Finding",

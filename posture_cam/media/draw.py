@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .landmarks import Side, near_side_index
-from .types import Pose, PostureMetrics
+from posture_cam.landmarks import Side, near_side_index
+from posture_cam.types import Pose, PostureMetrics
 
 __all__ = ["draw_overlay", "COLORS"]
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
-    from .pipeline import PhotoAnalysis
+    from posture_cam.pipeline import PhotoAnalysis
 
 __all__ = ["main", "build_parser", "iter_image_files", "EXIT_OK", "EXIT_NOT_MEASURABLE",
            "EXIT_USAGE", "EXIT_NO_MODEL", "EXIT_UNREADABLE"]
@@ -39,9 +39,10 @@ IMAGE_SUFFIXES = frozenset(
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .history_cli import add_history_parser, add_save_arguments
-    from .model_cli import add_models_parser
-    from .models import DEFAULT_VARIANT, VARIANTS
+    from posture_cam.pose.models import DEFAULT_VARIANT, VARIANTS
+
+    from .history import add_history_parser, add_save_arguments
+    from .models import add_models_parser
 
     parser = argparse.ArgumentParser(
         prog="posture-cam",
@@ -133,8 +134,8 @@ class _Progress:
 
 
 def _print_record(r: dict, n_exercises: int, out: TextIO) -> None:
-    from .exercises import get_exercise
-    from .report import METRIC_LABELS
+    from posture_cam.report.exercises import get_exercise
+    from posture_cam.report.record import METRIC_LABELS
 
     a = r["assessment"]
     out.write(f"\n{r['file']}\n")
@@ -196,7 +197,7 @@ def _print_summary(records: list[dict], out: TextIO) -> None:
 def _write_overlay(analysis: PhotoAnalysis, path: Path) -> None:
     import cv2
 
-    from .draw import draw_overlay
+    from posture_cam.media.draw import draw_overlay
 
     assert analysis.image is not None
     person = analysis.detection.person if analysis.detection is not None else None
@@ -215,11 +216,11 @@ def _exit_code(records: list[dict], read_codes: frozenset[str]) -> int:
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    from .detect import DetectorOptions, PoseDetector
-    from .images import ERROR_CODES
-    from .models import ModelUnavailableError, resolve_model
-    from .pipeline import analyze_file
-    from .report import CSV_COLUMNS, analysis_record, csv_row
+    from posture_cam.media.images import ERROR_CODES
+    from posture_cam.pipeline import analyze_file
+    from posture_cam.pose.detect import DetectorOptions, PoseDetector
+    from posture_cam.pose.models import ModelUnavailableError, resolve_model
+    from posture_cam.report.record import CSV_COLUMNS, analysis_record, csv_row
 
     files = list(iter_image_files(args.paths))
     if not files:
@@ -269,7 +270,7 @@ def _analyze(args: argparse.Namespace) -> int:
             writer.writerows(csv_row(r) for r in records)
     code = _exit_code(records, ERROR_CODES)
     if args.save:
-        from .history_cli import save_analyzed
+        from .history import save_analyzed
 
         code = save_analyzed(records, model.variant or args.variant, args) or code
     return code
@@ -281,9 +282,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "analyze":
         return _analyze(args)
     if args.command == "history":
-        from .history_cli import run_history_command
+        from .history import run_history_command
 
         return run_history_command(args)
-    from .model_cli import run_models_command
+    from .models import run_models_command
 
     return run_models_command(args)

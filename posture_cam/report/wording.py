@@ -1,7 +1,7 @@
 """Words and number formats shared by the app and the PDF report (pure: no Streamlit, no I/O).
 
-Everything here reads the JSON-ready records of :func:`posture_cam.report.result_record`,
-so a photo result, a kept live result and an entry of a :class:`~posture_cam.session.Session`
+Everything here reads the JSON-ready records of :func:`posture_cam.report.record.result_record`,
+so a photo result, a kept live result and an entry of a :class:`~posture_cam.report.session.Session`
 all look the same wherever they are shown.
 """
 
@@ -12,9 +12,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .calibration import Calibration
-from .images import ERROR_CODES
-from .report import METRIC_LABELS
+from posture_cam.measure.calibration import Calibration
+from posture_cam.media.images import ERROR_CODES
+
+from .record import METRIC_LABELS
 
 __all__ = [
     "PHOTO_TIPS",
@@ -160,7 +161,7 @@ def metric_label(name: str) -> str:
 
 
 def metric_rows(record: Mapping[str, Any]) -> list[MetricRow]:
-    """Every measure of :data:`~posture_cam.report.METRIC_LABELS` (in its order), formatted.
+    """Every measure of :data:`~posture_cam.report.record.METRIC_LABELS` (in its order), formatted.
 
     Empty when the record has no metrics (the photo could not be measured).
     """

@@ -39,14 +39,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 import cv2
 import numpy as np
 
-from .calibration import Calibration, load_calibration
-from .classify import Assessment, classify, classify_values
-from .draw import draw_overlay
-from .gates import Finding, GateReport, check_detection
-from .landmarks import Side
-from .pipeline import analyze_detection
-from .report import METRIC_LABELS, result_record
-from .smoothing import (
+from posture_cam.landmarks import Side
+from posture_cam.measure.calibration import Calibration, load_calibration
+from posture_cam.measure.classify import Assessment, classify, classify_values
+from posture_cam.measure.gates import Finding, GateReport, check_detection
+from posture_cam.measure.smoothing import (
     DEFAULT_CONFIG,
     EMPTY_SUMMARY,
     FrameSample,
@@ -55,7 +52,10 @@ from .smoothing import (
     WindowSmoother,
     WindowSummary,
 )
-from .types import Detection, PostureMetrics
+from posture_cam.media.draw import draw_overlay
+from posture_cam.pipeline import analyze_detection
+from posture_cam.report.record import METRIC_LABELS, result_record
+from posture_cam.types import Detection, PostureMetrics
 
 if TYPE_CHECKING:
     import av
@@ -115,7 +115,7 @@ _FPS_WINDOW_S = 2.0
 
 
 class VideoDetector(Protocol):
-    """What the processor needs from a detector (:class:`posture_cam.detect.PoseDetector`)."""
+    """What the processor needs from a detector (:class:`posture_cam.pose.detect.PoseDetector`)."""
 
     def detect_for_video(self, rgb: np.ndarray, timestamp_ms: int) -> Detection: ...
 
@@ -154,7 +154,7 @@ stream time, on average (every frame when slower).
 A measurement costs ~2-3 ms on top of the landmarker; at 8 a second the live view's own
 work adds ~8 % to the lite landmarker's time (bench/live_fps.py: 10 a second ~10-11 %,
 12 ~13 %), within the 10 % it may take. The smoothing still gets the samples it asks for
-(:class:`~posture_cam.smoothing.SmoothingConfig`: robust mean and spread of ``min_frames``
+(:class:`~posture_cam.measure.smoothing.SmoothingConfig`: robust mean and spread of ``min_frames``
 = 15): the window reaches back ~1.9 s instead of its nominal 1.5 s to hold them, as it does
 at any low frame rate, so a person standing still is steady after ~1.9 s (12 a second:
 ~1.3 s). Which frames are measured is dithered: MediaPipe's tracking can make consecutive
@@ -168,12 +168,12 @@ def video_detector_factory(
     """A factory for a VIDEO-mode :class:`PoseDetector` of the given model variant.
 
     The model is looked up in the cache (or ``model_path``) when the factory is called, never
-    downloaded: :func:`posture_cam.models.resolve_model` with ``allow_network=False``.
+    downloaded: :func:`posture_cam.pose.models.resolve_model` with ``allow_network=False``.
     """
 
     def make() -> VideoDetector:
-        from .detect import DetectorOptions, PoseDetector
-        from .models import resolve_model
+        from posture_cam.pose.detect import DetectorOptions, PoseDetector
+        from posture_cam.pose.models import resolve_model
 
         model = resolve_model(variant, model_path, allow_network=False)
         return PoseDetector(DetectorOptions(
@@ -189,8 +189,8 @@ def people_detector_factory(variant: str, model_path: str | None = None) -> Peop
     """
 
     def make() -> PeopleDetector:
-        from .detect import DetectorOptions, PoseDetector
-        from .models import resolve_model
+        from posture_cam.pose.detect import DetectorOptions, PoseDetector
+        from posture_cam.pose.models import resolve_model
 
         model = resolve_model(variant, model_path, allow_network=False)
         return PoseDetector(DetectorOptions(
@@ -332,7 +332,7 @@ def smoothed_metrics(frame_metrics: PostureMetrics, summary: WindowSummary) -> P
 def live_record(state: LiveState, name: str) -> dict[str, Any] | None:
     """The JSON-ready record of a steady live result (None when it is not steady).
 
-    Same shape as a photo's (:func:`posture_cam.report.result_record`), plus how it was
+    Same shape as a photo's (:func:`posture_cam.report.record.result_record`), plus how it was
     measured: model variant, frames in the window, its length and the frame rate.
     """
     if not state.steady or state.metrics is None or state.gates is None:

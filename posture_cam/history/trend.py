@@ -5,7 +5,7 @@ For each tracked metric (pelvic tilt, lumbar lordosis) a :class:`MetricTrend` ho
 one estimate against the truth, which includes a per-body bias that cancels in a change; so
 the band says how sure the *level* is) and its change against the baseline with the verdict.
 The baseline is drawn as a line with a band of ``± SDC`` (the smallest detectable change
-between two checks like the baseline's, :func:`posture_cam.baseline.sdc95`): a point of the
+between two checks like the baseline's, :func:`posture_cam.history.baseline.sdc95`): a point of the
 same kind outside the band is a real change. Each point's own verdict (:attr:`TrendPoint.change`)
 is the authority; it can differ from the band for live checks or other models.
 
@@ -34,7 +34,7 @@ from .baseline import (
     NoiseModel,
     assess_history,
 )
-from .history import Check
+from .store import Check
 
 __all__ = ["PATTERN_LEVELS", "MetricTrend", "PatternPoint", "Trend", "TrendPoint", "compute_trend"]
 
@@ -199,9 +199,9 @@ def compute_trend(
 
     Args:
         checks: saved checks; only good ones make metric points, all make pattern points.
-        noise: see :func:`posture_cam.baseline.noise_model` (built from ``checks`` if None).
+        noise: see :func:`posture_cam.history.baseline.noise_model` (built from ``checks`` if None).
         n / since / until: how the baseline is chosen
-            (:func:`~posture_cam.baseline.compute_baseline`).
+            (:func:`~posture_cam.history.baseline.compute_baseline`).
         report: a ready :class:`BaselineReport` for these checks (then the above are unused).
     """
     ordered = sorted(checks, key=lambda c: (c.time, c.id))

@@ -31,9 +31,11 @@ from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 from PIL import Image
 
-from .baseline import METRIC_NAMES, TRACKED, MetricChange
-from .calibration import load_calibration
-from .classify import PATTERN_TITLES, THRESHOLDS
+from posture_cam.history.baseline import METRIC_NAMES, TRACKED, MetricChange
+from posture_cam.history.trend import Trend, TrendPoint
+from posture_cam.measure.calibration import load_calibration
+from posture_cam.measure.classify import PATTERN_TITLES, THRESHOLDS
+
 from .exercises import (
     DISCLAIMER,
     EVIDENCE_NOTE,
@@ -42,7 +44,8 @@ from .exercises import (
     exercises_for,
     general_advice,
 )
-from .presentation import (
+from .session import Session, SessionEntry
+from .wording import (
     MEANING_NOTES,
     confidence_text,
     format_measure,
@@ -50,8 +53,6 @@ from .presentation import (
     minus,
     reason_line,
 )
-from .session import Session, SessionEntry
-from .trend import Trend, TrendPoint
 
 __all__ = ["HISTORY_TABLE_ROWS", "build_pdf", "find_fonts", "FontNotFoundError",
            "ReportFonts"]
@@ -784,7 +785,7 @@ def build_pdf(session: Session, *, generated: datetime | None = None,
     Args:
         session: the kept results (photo or live), oldest first.
         generated: the date printed on the report; now (local time) when None.
-        history: the trend of the saved checks (:func:`posture_cam.trend.compute_trend`);
+        history: the trend of the saved checks (:func:`posture_cam.history.trend.compute_trend`);
             adds a "Your history" page. None or a trend without checks: no such page.
 
     Raises:

@@ -1,6 +1,6 @@
 """Calibration coefficients for the estimated angles, fitted by ``bench/fit_calibration.py``.
 
-The fit maps outline and landmark features (see :func:`posture_cam.metrics.outline_features`)
+The fit maps outline and landmark features (see :func:`.metrics.outline_features`)
 to the ground-truth pelvic tilt and lumbar lordosis of the synthetic dev set with ridge
 regression, and stores the validation errors that become every estimate's ``±``.
 """

@@ -1,0 +1,1 @@
+"""Saved checks: the SQLite store, the personal baseline and the trend."""

@@ -1,0 +1,1 @@
+"""The live webcam check: per-frame processing in small parts."""

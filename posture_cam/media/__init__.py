@@ -1,0 +1,1 @@
+"""Reading pictures and drawing on them."""

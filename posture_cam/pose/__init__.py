@@ -1,0 +1,1 @@
+"""Pose detection (the only mediapipe import) and the pose-model store."""
