@@ -32,13 +32,16 @@ def main() -> None:
         layout="wide",
     )
     pages = [
-        st.Page(render_photo_page, title="Photo check", icon=":material/photo_camera:",
-                default=True),
+        st.Page(
+            render_photo_page, title="Photo check", icon=":material/photo_camera:", default=True
+        ),
         st.Page(live_check, title="Live check", icon=":material/videocam:", url_path="live"),
-        st.Page(render_report_page, title="Report", icon=":material/description:",
-                url_path="report"),
-        st.Page(render_history_page, title="History", icon=":material/timeline:",
-                url_path="history"),
+        st.Page(
+            render_report_page, title="Report", icon=":material/description:", url_path="report"
+        ),
+        st.Page(
+            render_history_page, title="History", icon=":material/timeline:", url_path="history"
+        ),
         st.Page(render_about_page, title="About", icon=":material/info:", url_path="about"),
     ]
     st.navigation(pages).run()

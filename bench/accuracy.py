@@ -40,8 +40,14 @@ from posture_cam.pose.detect import DetectorOptions, PoseDetector  # noqa: E402
 from posture_cam.pose.models import resolve_model  # noqa: E402
 from posture_cam.types import Measurement  # noqa: E402
 
-TARGETS = {"tilt_mae": 4.0, "lordosis_mae": 5.0, "detection": 0.98, "mirror": 1.0,
-           "agreement": 0.85, "class_share": 0.20}
+TARGETS = {
+    "tilt_mae": 4.0,
+    "lordosis_mae": 5.0,
+    "detection": 0.98,
+    "mirror": 1.0,
+    "agreement": 0.85,
+    "class_share": 0.20,
+}
 
 
 def spearman(a: np.ndarray, b: np.ndarray) -> float:
@@ -93,18 +99,21 @@ def run(folder: Path, variant: str, part: str, mirror: bool) -> dict:
             row = _row(item, a)
             row["raw_lordosis"] = _raw_lordosis(a)
             if mirror:
-                flipped = LoadedImage(np.ascontiguousarray(img.rgb[:, ::-1]), img.name,
-                                      img.format, img.orientation)
+                flipped = LoadedImage(
+                    np.ascontiguousarray(img.rgb[:, ::-1]), img.name, img.format, img.orientation
+                )
                 b = analyze_image(flipped, det)
                 row["mirror_tilt"] = _value(b, "pelvic_tilt_deg")
                 row["mirror_lordosis"] = _value(b, "lumbar_lordosis_deg")
                 # The same without flip-averaging: MediaPipe's own left-right asymmetry.
                 a1 = analyze_image(img, det, flip_average=False)
                 b1 = analyze_image(flipped, det, flip_average=False)
-                row["single_tilt_diff"] = abs(_value(a1, "pelvic_tilt_deg")
-                                              - _value(b1, "pelvic_tilt_deg"))
-                row["single_lordosis_diff"] = abs(_value(a1, "lumbar_lordosis_deg")
-                                                  - _value(b1, "lumbar_lordosis_deg"))
+                row["single_tilt_diff"] = abs(
+                    _value(a1, "pelvic_tilt_deg") - _value(b1, "pelvic_tilt_deg")
+                )
+                row["single_lordosis_diff"] = abs(
+                    _value(a1, "lumbar_lordosis_deg") - _value(b1, "lumbar_lordosis_deg")
+                )
                 row["single_tilt_est"] = _value(a1, "pelvic_tilt_deg")
                 row["single_lordosis_est"] = _value(a1, "lumbar_lordosis_deg")
             rows.append(row)
@@ -137,8 +146,9 @@ def _row(item: SynthItem, a: PhotoAnalysis) -> dict:
     }
 
 
-def summarise(rows: list[dict], train: list[SynthItem], variant: str, part: str,
-              seconds: float, sha: str) -> dict:
+def summarise(
+    rows: list[dict], train: list[SynthItem], variant: str, part: str, seconds: float, sha: str
+) -> dict:
     n = len(rows)
     det = np.array([r["detected"] for r in rows])
     passed = np.array([r["gates_passed"] for r in rows])
@@ -148,7 +158,10 @@ def summarise(rows: list[dict], train: list[SynthItem], variant: str, part: str,
     l_true = np.array([r["lordosis_true"] for r in rows])
     ok = np.isfinite(t_est) & np.isfinite(l_est)
     out: dict = {
-        "variant": variant, "model_sha256": sha, "part": part, "n": n,
+        "variant": variant,
+        "model_sha256": sha,
+        "part": part,
+        "n": n,
         "seconds": seconds,
         "detection_rate": float(det.mean()) if n else 0.0,
         "gate_pass_rate": float(passed.mean()) if n else 0.0,
@@ -164,8 +177,7 @@ def summarise(rows: list[dict], train: list[SynthItem], variant: str, part: str,
     raw_ok = ok & np.isfinite(raw)
     out["baseline"] = {
         "tilt_train_mean_mae": float(np.abs(t_true[ok] - t_mean).mean()) if ok.any() else None,
-        "lordosis_train_mean_mae": float(np.abs(l_true[ok] - l_mean).mean())
-        if ok.any() else None,
+        "lordosis_train_mean_mae": float(np.abs(l_true[ok] - l_mean).mean()) if ok.any() else None,
         "lordosis_raw_chords": error_stats(raw[raw_ok], l_true[raw_ok]),
     }
     if "mirror_tilt" in rows[0] if rows else False:
@@ -188,7 +200,8 @@ def summarise(rows: list[dict], train: list[SynthItem], variant: str, part: str,
             "n": int(m_ok.sum()),
             "tilt_mean_abs_diff": float(np.abs(mt - t_est)[m_ok].mean()) if m_ok.any() else None,
             "lordosis_mean_abs_diff": float(np.abs(ml - l_est)[m_ok].mean())
-            if m_ok.any() else None,
+            if m_ok.any()
+            else None,
         }
     pe = [r["pattern_est"] for r in rows]
     pt = [r["pattern_true"] for r in rows]
@@ -208,31 +221,43 @@ def summarise(rows: list[dict], train: list[SynthItem], variant: str, part: str,
 
 def print_report(s: dict) -> str:
     p = print
-    p(f"accuracy bench: model={s['variant']} part={s['part']} n={s['n']} "
-      f"({s['seconds']:.0f} s, {s['seconds'] / max(s['n'], 1):.2f} s per image incl. mirror)")
-    p(f"  detection rate   {s['detection_rate']:.1%}   gates passed {s['gate_pass_rate']:.1%}   "
-      f"measured {s['measured_rate']:.1%}")
+    p(
+        f"accuracy bench: model={s['variant']} part={s['part']} n={s['n']} "
+        f"({s['seconds']:.0f} s, {s['seconds'] / max(s['n'], 1):.2f} s per image incl. mirror)"
+    )
+    p(
+        f"  detection rate   {s['detection_rate']:.1%}   gates passed {s['gate_pass_rate']:.1%}   "
+        f"measured {s['measured_rate']:.1%}"
+    )
     for key, label in (("pelvic_tilt", "pelvic tilt"), ("lordosis", "lordosis")):
         e = s[key]
         if e.get("n"):
-            p(f"  {label:12s} MAE {e['mae']:.2f}°  median {e['median']:.2f}°  "
-              f"p95 {e['p95']:.2f}°  bias {e['bias']:+.2f}°  Spearman {e['spearman']:.2f}  "
-              f"(n={e['n']})")
+            p(
+                f"  {label:12s} MAE {e['mae']:.2f}°  median {e['median']:.2f}°  "
+                f"p95 {e['p95']:.2f}°  bias {e['bias']:+.2f}°  Spearman {e['spearman']:.2f}  "
+                f"(n={e['n']})"
+            )
     b = s["baseline"]
     raw = b["lordosis_raw_chords"]
-    p(f"  baseline: training-mean answer MAE tilt {b['tilt_train_mean_mae']:.2f}°, "
-      f"lordosis {b['lordosis_train_mean_mae']:.2f}°; uncalibrated L1-S1 chords "
-      f"MAE {raw.get('mae', float('nan')):.2f}° (bias {raw.get('bias', float('nan')):+.2f}°, "
-      f"Spearman {raw.get('spearman', float('nan')):.2f})")
+    p(
+        f"  baseline: training-mean answer MAE tilt {b['tilt_train_mean_mae']:.2f}°, "
+        f"lordosis {b['lordosis_train_mean_mae']:.2f}°; uncalibrated L1-S1 chords "
+        f"MAE {raw.get('mae', float('nan')):.2f}° (bias {raw.get('bias', float('nan')):+.2f}°, "
+        f"Spearman {raw.get('spearman', float('nan')):.2f})"
+    )
     if "mirror" in s:
         m = s["mirror"]
-        p(f"  mirror difference: tilt {m['tilt_mean_abs_diff']:.2f}°, lordosis "
-          f"{m['lordosis_mean_abs_diff']:.2f}° (mean |a - flipped a|, n={m['n']})")
+        p(
+            f"  mirror difference: tilt {m['tilt_mean_abs_diff']:.2f}°, lordosis "
+            f"{m['lordosis_mean_abs_diff']:.2f}° (mean |a - flipped a|, n={m['n']})"
+        )
         one = s["single_pass"]
-        p(f"  without flip-averaging (one detection per photo): tilt MAE "
-          f"{one['pelvic_tilt']['mae']:.2f}°, lordosis MAE {one['lordosis']['mae']:.2f}°, "
-          f"mirror difference tilt {one['mirror_tilt_mean_abs_diff']:.2f}°, lordosis "
-          f"{one['mirror_lordosis_mean_abs_diff']:.2f}°")
+        p(
+            f"  without flip-averaging (one detection per photo): tilt MAE "
+            f"{one['pelvic_tilt']['mae']:.2f}°, lordosis MAE {one['lordosis']['mae']:.2f}°, "
+            f"mirror difference tilt {one['mirror_tilt_mean_abs_diff']:.2f}°, lordosis "
+            f"{one['mirror_lordosis_mean_abs_diff']:.2f}°"
+        )
     share = ", ".join(f"{k} {v:.0%}" for k, v in sorted(s["truth_class_share"].items()))
     est = ", ".join(f"{k} {v:.0%}" for k, v in sorted(s["estimate_class_share"].items()))
     p(f"  class agreement {s['class_agreement']:.1%}; truth classes: {share}; estimated: {est}")
@@ -241,12 +266,14 @@ def print_report(s: dict) -> str:
         "tilt": s["pelvic_tilt"].get("mae", 99) <= TARGETS["tilt_mae"],
         "lordosis": s["lordosis"].get("mae", 99) <= TARGETS["lordosis_mae"],
         "detection": s["detection_rate"] >= TARGETS["detection"],
-        "mirror": "mirror" not in s or max(s["mirror"]["tilt_mean_abs_diff"],
-                                           s["mirror"]["lordosis_mean_abs_diff"])
+        "mirror": "mirror" not in s
+        or max(s["mirror"]["tilt_mean_abs_diff"], s["mirror"]["lordosis_mean_abs_diff"])
         <= TARGETS["mirror"],
         "agreement": s["class_agreement"] >= TARGETS["agreement"],
-        "shares": min(s["truth_class_share"].get("increased", 0),
-                      s["truth_class_share"].get("flattened", 0)) >= TARGETS["class_share"],
+        "shares": min(
+            s["truth_class_share"].get("increased", 0), s["truth_class_share"].get("flattened", 0)
+        )
+        >= TARGETS["class_share"],
     }
     failed = [k for k, v in checks.items() if not v]
     summary = (

@@ -84,8 +84,13 @@ def collect(folder: Path, variant: str) -> tuple[np.ndarray, ...]:
             lordosis.append(item.lordosis_deg)
             is_val.append(item.part == "validation")
     print(f"  {variant}: {len(rows)} images usable, {skipped} gated out or flagged")
-    return (np.array(rows), np.array(mirrored), np.array(tilt), np.array(lordosis),
-            np.array(is_val))
+    return (
+        np.array(rows),
+        np.array(mirrored),
+        np.array(tilt),
+        np.array(lordosis),
+        np.array(is_val),
+    )
 
 
 def fit_ridge(x: np.ndarray, y: np.ndarray, lam: float) -> tuple[np.ndarray, ...]:

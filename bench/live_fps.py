@@ -62,8 +62,10 @@ def machine_line() -> tuple[str, float]:
     except OSError:
         pass
     load = os.getloadavg()
-    return (f"{os.cpu_count()} cores, {model}; load average {load[0]:.2f} {load[1]:.2f} "
-            f"{load[2]:.2f}", load[0])
+    return (
+        f"{os.cpu_count()} cores, {model}; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}",
+        load[0],
+    )
 
 
 def letterbox_rgb(path: Path) -> np.ndarray:
@@ -75,7 +77,7 @@ def letterbox_rgb(path: Path) -> np.ndarray:
     small = cv2.resize(bgr, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
     canvas = np.full((HEIGHT, WIDTH, 3), 255, np.uint8)
     y0, x0 = (HEIGHT - small.shape[0]) // 2, (WIDTH - small.shape[1]) // 2
-    canvas[y0:y0 + small.shape[0], x0:x0 + small.shape[1]] = small
+    canvas[y0 : y0 + small.shape[0], x0 : x0 + small.shape[1]] = small
     return cv2.cvtColor(canvas, cv2.COLOR_BGR2RGB)
 
 
@@ -91,8 +93,9 @@ def jittered_frames(rgb: np.ndarray, n: int, seed: int = 0) -> list[np.ndarray]:
         ds = float(np.clip(ds + rng.normal(0, 0.0008), -0.005, 0.005))
         m = cv2.getRotationMatrix2D((w / 2, h / 2), 0.0, 1.0 + ds)
         m[:, 2] += (dx, dy)
-        moved = cv2.warpAffine(rgb, m, (w, h), flags=cv2.INTER_LINEAR,
-                               borderMode=cv2.BORDER_REPLICATE)
+        moved = cv2.warpAffine(
+            rgb, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
         noise = rng.normal(0, 2.0, moved.shape)
         frames.append(np.clip(moved + noise, 0, 255).astype(np.uint8))
     return frames
@@ -134,8 +137,11 @@ def make_processor(variant: str):  # noqa: ANN201 - LiveProcessor
     )
 
     # As posture_cam/ui/live_page.py builds it.
-    return LiveProcessor(video_detector_factory(variant), variant,
-                         people_detector_factory=people_detector_factory(variant))
+    return LiveProcessor(
+        video_detector_factory(variant),
+        variant,
+        people_detector_factory=people_detector_factory(variant),
+    )
 
 
 def av_conversion_ms(frame: np.ndarray, repeats: int = 50) -> float:
@@ -177,8 +183,16 @@ def measure(variant: str, frames: list[np.ndarray], n: int, warmup: int) -> tupl
     bare.close()
     s = proc.state
     title = s.assessment.title if s.assessment is not None else "-"
-    result = Result(variant, pipe_ms, bare_ms, s.status, s.steady, title,
-                    f"{s.summary.n_passed}/{s.summary.n_frames}", av_conversion_ms(frames[0]))
+    result = Result(
+        variant,
+        pipe_ms,
+        bare_ms,
+        s.status,
+        s.steady,
+        title,
+        f"{s.summary.n_passed}/{s.summary.n_frames}",
+        av_conversion_ms(frames[0]),
+    )
     return result, proc
 
 
@@ -196,8 +210,9 @@ PARTS = [
 ]
 
 
-def profile(proc: object, frames: list[np.ndarray], start_index: int, n: int,
-            top: int = 15) -> None:
+def profile(
+    proc: object, frames: list[np.ndarray], start_index: int, n: int, top: int = 15
+) -> None:
     """Run ``n`` more frames of the same stream under cProfile and print where time goes."""
     step = 1000.0 / STREAM_FPS
     prof = cProfile.Profile()
@@ -214,14 +229,18 @@ def profile(proc: object, frames: list[np.ndarray], start_index: int, n: int,
         cum = sum(v[3] for (f, _, fn), v in raw.items() if fn == name and f.endswith(suffix))
         calls = sum(v[0] for (f, _, fn), v in raw.items() if fn == name and f.endswith(suffix))
         if calls:
-            print(f"      {label:55s} {cum * 1000 / n:6.2f} ms/frame  "
-                  f"({cum / total * 100:4.1f} %, {calls} calls)")
+            print(
+                f"      {label:55s} {cum * 1000 / n:6.2f} ms/frame  "
+                f"({cum / total * 100:4.1f} %, {calls} calls)"
+            )
     print(f"    top {top} functions by own time:")
     rows = sorted(raw.items(), key=lambda kv: kv[1][2], reverse=True)[:top]
     for (f, line, fn), (_cc, nc, tt, ct, _) in rows:
         where = f"{Path(f).name}:{line}" if line else f
-        print(f"      {tt * 1000 / n:6.2f} ms/frame own  {ct * 1000 / n:6.2f} cum  "
-              f"{nc:6d} calls  {fn} ({where})")
+        print(
+            f"      {tt * 1000 / n:6.2f} ms/frame own  {ct * 1000 / n:6.2f} cum  "
+            f"{nc:6d} calls  {fn} ({where})"
+        )
 
 
 def main() -> int:
@@ -234,25 +253,33 @@ def main() -> int:
     args = ap.parse_args()
 
     machine, load0 = machine_line()
-    print(f"live fps: {WIDTH}x{HEIGHT}, {args.frames} frames after {args.warmup} warm-up, "
-          f"stream clock {STREAM_FPS:.0f} fps; picture {args.image.name}")
+    print(
+        f"live fps: {WIDTH}x{HEIGHT}, {args.frames} frames after {args.warmup} warm-up, "
+        f"stream clock {STREAM_FPS:.0f} fps; picture {args.image.name}"
+    )
     print(f"machine: {machine}")
     if load0 > 1.0:
-        print(f"WARNING: load average {load0:.2f} > 1.0 at start: other processes share the "
-              "CPU and the numbers below are lower than on a quiet machine")
+        print(
+            f"WARNING: load average {load0:.2f} > 1.0 at start: other processes share the "
+            "CPU and the numbers below are lower than on a quiet machine"
+        )
     frames = jittered_frames(letterbox_rgb(args.image), POOL)
     results: list[Result] = []
     for variant in args.models:
         r, proc = measure(variant, frames, args.frames, args.warmup)
         results.append(r)
-        print(f"  {variant:5s} pipeline {statistics.median(r.pipe_ms):6.1f} ms median "
-              f"(p90 {np.percentile(r.pipe_ms, 90):5.1f}) {r.pipe_fps:5.1f} frames/s | "
-              f"bare detect_for_video {statistics.median(r.bare_ms):6.1f} ms median "
-              f"(p90 {np.percentile(r.bare_ms, 90):5.1f}) {r.bare_fps:5.1f} frames/s | "
-              f"ratio mean {r.ratio_mean:.3f}, median {r.ratio_median:.3f}")
-        print(f"        end state: {r.status}{' (steady)' if r.steady else ''}, {r.title}, "
-              f"{r.measurable} recent frames measurable; callback's av conversions "
-              f"+{r.av_ms:.1f} ms/frame (not counted)")
+        print(
+            f"  {variant:5s} pipeline {statistics.median(r.pipe_ms):6.1f} ms median "
+            f"(p90 {np.percentile(r.pipe_ms, 90):5.1f}) {r.pipe_fps:5.1f} frames/s | "
+            f"bare detect_for_video {statistics.median(r.bare_ms):6.1f} ms median "
+            f"(p90 {np.percentile(r.bare_ms, 90):5.1f}) {r.bare_fps:5.1f} frames/s | "
+            f"ratio mean {r.ratio_mean:.3f}, median {r.ratio_median:.3f}"
+        )
+        print(
+            f"        end state: {r.status}{' (steady)' if r.steady else ''}, {r.title}, "
+            f"{r.measurable} recent frames measurable; callback's av conversions "
+            f"+{r.av_ms:.1f} ms/frame (not counted)"
+        )
         missed = variant == "lite" and r.ratio_mean > RATIO_TARGET
         if args.profile or missed:
             profile(proc, frames, args.warmup + args.frames, min(args.frames, 300))
@@ -266,12 +293,19 @@ def main() -> int:
         ok_fps = r.pipe_fps >= FPS_TARGET
         target = ""
         if r.variant == "lite":
-            target = (f" [ratio {'meets' if ok_ratio else 'misses'} <= {RATIO_TARGET:.2f}, "
-                      f"rate {'meets' if ok_fps else 'misses'} >= {FPS_TARGET:.0f} fps]")
-        parts.append(f"{r.variant} {r.pipe_fps:.1f} fps (bare {r.bare_fps:.1f}, "
-                     f"ratio {r.ratio_mean:.2f}){target}")
-    print("SUMMARY live fps: " + "; ".join(parts)
-          + f"; load {load0:.2f}->{load1:.2f} on {os.cpu_count()} cores")
+            target = (
+                f" [ratio {'meets' if ok_ratio else 'misses'} <= {RATIO_TARGET:.2f}, "
+                f"rate {'meets' if ok_fps else 'misses'} >= {FPS_TARGET:.0f} fps]"
+            )
+        parts.append(
+            f"{r.variant} {r.pipe_fps:.1f} fps (bare {r.bare_fps:.1f}, "
+            f"ratio {r.ratio_mean:.2f}){target}"
+        )
+    print(
+        "SUMMARY live fps: "
+        + "; ".join(parts)
+        + f"; load {load0:.2f}->{load1:.2f} on {os.cpu_count()} cores"
+    )
     return 0
 
 

@@ -78,8 +78,9 @@ def main() -> int:
     ap.add_argument("--models", nargs="+", default=["lite", "full", "heavy"])
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--image", type=Path, help="side-view photo to upscale (default: a sample)")
-    ap.add_argument("--child", nargs=3, metavar=("VARIANT", "PHOTO", "REPEATS"),
-                    help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--child", nargs=3, metavar=("VARIANT", "PHOTO", "REPEATS"), help=argparse.SUPPRESS
+    )
     args = ap.parse_args()
     if args.child:
         variant, photo, repeats = args.child
@@ -87,27 +88,43 @@ def main() -> int:
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         photo = make_12mp_photo(Path(tmp) / "photo_12mp.jpg", args.image)
-        print(f"photo latency: 3000x4000 JPEG ({photo.stat().st_size / 1e6:.1f} MB), "
-              f"median of {args.repeats}; {platform.processor() or platform.machine()}, "
-              f"{__import__('os').cpu_count()} cores")
+        print(
+            f"photo latency: 3000x4000 JPEG ({photo.stat().st_size / 1e6:.1f} MB), "
+            f"median of {args.repeats}; {platform.processor() or platform.machine()}, "
+            f"{__import__('os').cpu_count()} cores"
+        )
         results = []
         for variant in args.models:
             proc = subprocess.run(
                 [sys.executable, __file__, "--child", variant, str(photo), str(args.repeats)],
-                capture_output=True, text=True, check=True,
+                capture_output=True,
+                text=True,
+                check=True,
             )
             r = json.loads(proc.stdout.strip().splitlines()[-1])
             results.append(r)
-            print(f"  {variant:5s} file->Assessment {r['pipeline_median_s'] * 1000:6.0f} ms "
-                  f"(min {r['pipeline_min_s'] * 1000:.0f})   bare detect on 1280 px "
-                  f"{r['bare_detect_median_s'] * 1000:5.0f} ms   peak RSS "
-                  f"{r['peak_rss_mb']:.0f} MB   -> {r['pattern']}")
+            print(
+                f"  {variant:5s} file->Assessment {r['pipeline_median_s'] * 1000:6.0f} ms "
+                f"(min {r['pipeline_min_s'] * 1000:.0f})   bare detect on 1280 px "
+                f"{r['bare_detect_median_s'] * 1000:5.0f} ms   peak RSS "
+                f"{r['peak_rss_mb']:.0f} MB   -> {r['pattern']}"
+            )
     full = next((r for r in results if r["variant"] == "full"), None)
-    verdict = ("full " + f"{full['pipeline_median_s']:.2f} s "
-               + ("meets" if full["pipeline_median_s"] <= 0.5 else "misses")
-               + " the 0.5 s target") if full else "full not measured"
-    print("SUMMARY photo latency: " + ", ".join(
-        f"{r['variant']} {r['pipeline_median_s']:.2f} s" for r in results) + f"; {verdict}")
+    verdict = (
+        (
+            "full "
+            + f"{full['pipeline_median_s']:.2f} s "
+            + ("meets" if full["pipeline_median_s"] <= 0.5 else "misses")
+            + " the 0.5 s target"
+        )
+        if full
+        else "full not measured"
+    )
+    print(
+        "SUMMARY photo latency: "
+        + ", ".join(f"{r['variant']} {r['pipeline_median_s']:.2f} s" for r in results)
+        + f"; {verdict}"
+    )
     return 0
 
 

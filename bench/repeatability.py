@@ -104,14 +104,19 @@ def perturb(rgb: np.ndarray, rng: np.random.Generator) -> tuple[bytes, dict[str,
     quality = int(rng.choice([q for q in range(75, 96) if q != SET_JPEG_QUALITY]))
     m = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), angle, scale)
     m[:, 2] += (dx, dy)
-    out = cv2.warpAffine(rgb, m, (w, h), flags=cv2.INTER_LINEAR,
-                         borderMode=cv2.BORDER_REPLICATE)
-    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(out, cv2.COLOR_RGB2BGR),
-                           [cv2.IMWRITE_JPEG_QUALITY, quality])
+    out = cv2.warpAffine(rgb, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    ok, buf = cv2.imencode(
+        ".jpg", cv2.cvtColor(out, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality]
+    )
     if not ok:
         raise RuntimeError("JPEG encoding failed")
-    params = {"scale": scale, "rotation_deg": angle, "dx_px": dx, "dy_px": dy,
-              "jpeg_quality": quality}
+    params = {
+        "scale": scale,
+        "rotation_deg": angle,
+        "dx_px": dx,
+        "dy_px": dy,
+        "jpeg_quality": quality,
+    }
     return buf.tobytes(), params
 
 
@@ -134,8 +139,11 @@ def metric_stats(per_image: list[dict[str, list[float]]], metric: str) -> dict[s
     """SEM (pooled within-image SD), SDC95 and the spread of the per-image SDs."""
     groups = [g[metric] for g in per_image]
     sem, df = pooled_sd(groups)
-    sds = [float(np.std([x for x in g if np.isfinite(x)], ddof=1))
-           for g in groups if np.isfinite(g).sum() >= 2]
+    sds = [
+        float(np.std([x for x in g if np.isfinite(x)], ddof=1))
+        for g in groups
+        if np.isfinite(g).sum() >= 2
+    ]
     good = sum(int(np.isfinite(g).sum()) for g in groups)
     total = sum(len(g) for g in groups)
     return {
@@ -150,8 +158,9 @@ def metric_stats(per_image: list[dict[str, list[float]]], metric: str) -> dict[s
     }
 
 
-def run_variant(items: list[SynthItem], variant: str, n_perturb: int, seed: int
-                ) -> dict[str, object]:
+def run_variant(
+    items: list[SynthItem], variant: str, n_perturb: int, seed: int
+) -> dict[str, object]:
     model = resolve_model(variant)
     opts = DetectorOptions(model_path=model.path, mode="image", variant=variant)
     per_image: list[dict[str, list[float]]] = []
@@ -167,8 +176,11 @@ def run_variant(items: list[SynthItem], variant: str, n_perturb: int, seed: int
                 data, _ = perturb(rgb, rng)
                 runs.append(measure(det, data, f"{item.image.stem}_p{j}.jpg"))
             per_image.append({m: [r[m] for r in runs] for m in TRACKED})
-            print(f"  photo {variant} {k + 1}/{len(items)} {item.image.name}", file=sys.stderr,
-                  flush=True)
+            print(
+                f"  photo {variant} {k + 1}/{len(items)} {item.image.name}",
+                file=sys.stderr,
+                flush=True,
+            )
     seconds = time.perf_counter() - t0
     out: dict[str, object] = {"model_sha256": model.sha256, "seconds": round(seconds, 1)}
     for m in TRACKED:
@@ -179,8 +191,7 @@ def run_variant(items: list[SynthItem], variant: str, n_perturb: int, seed: int
 # ------------------------------------------------------------------------------------- live
 
 
-def take_frames(base: np.ndarray, rng: np.random.Generator, sigma: float
-                ) -> Iterator[np.ndarray]:
+def take_frames(base: np.ndarray, rng: np.random.Generator, sigma: float) -> Iterator[np.ndarray]:
     """Endless frames of one take: ``base`` moved by a slow random walk, plus sensor noise."""
     h, w = base.shape[:2]
     dx = dy = 0.0
@@ -189,25 +200,33 @@ def take_frames(base: np.ndarray, rng: np.random.Generator, sigma: float
         dx = float(np.clip(dx + rng.normal(0.0, WALK_STEP_PX), -WALK_MAX_PX, WALK_MAX_PX))
         dy = float(np.clip(dy + rng.normal(0.0, WALK_STEP_PX), -WALK_MAX_PX, WALK_MAX_PX))
         m = np.array([[1.0, 0.0, dx], [0.0, 1.0, dy]], np.float32)
-        moved = cv2.warpAffine(src, m, (w, h), flags=cv2.INTER_LINEAR,
-                               borderMode=cv2.BORDER_REPLICATE)
+        moved = cv2.warpAffine(
+            src, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
         moved += rng.standard_normal(moved.shape, dtype=np.float32) * np.float32(sigma)
         yield np.clip(moved, 0, 255).astype(np.uint8)
 
 
-def live_take(variant: str, base: np.ndarray, rng: np.random.Generator, frame_cap: int,
-              name: str) -> dict[str, Any]:
+def live_take(
+    variant: str, base: np.ndarray, rng: np.random.Generator, frame_cap: int, name: str
+) -> dict[str, Any]:
     """One take: a fresh processor fed frames until steady; what "Keep" would keep."""
     data, params = perturb(base, rng)  # the person placed again: one change per take
-    placed = cv2.cvtColor(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR),
-                          cv2.COLOR_BGR2RGB)
+    placed = cv2.cvtColor(
+        cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB
+    )
     sigma = float(rng.uniform(*NOISE_SIGMA))
     fps = float(rng.uniform(*STREAM_FPS))
     proc = make_processor(variant)
-    out: dict[str, Any] = {"steady": False, "frames": frame_cap, "params": params,
-                           "noise_sigma": sigma, "fps": fps,
-                           **{m: float("nan") for m in TRACKED},
-                           **{f"{m}_window_sd": float("nan") for m in TRACKED}}
+    out: dict[str, Any] = {
+        "steady": False,
+        "frames": frame_cap,
+        "params": params,
+        "noise_sigma": sigma,
+        "fps": fps,
+        **{m: float("nan") for m in TRACKED},
+        **{f"{m}_window_sd": float("nan") for m in TRACKED},
+    }
     try:
         frames = take_frames(placed, rng, sigma)
         for i in range(frame_cap):
@@ -226,16 +245,16 @@ def live_take(variant: str, base: np.ndarray, rng: np.random.Generator, frame_ca
                     sv = state.summary.values.get(m)
                     if v is not None and sv is not None:
                         out[m] = float(v)
-                        out[f"{m}_window_sd"] = live_window_sd(sv.plus_minus,
-                                                               sv.calibration_pm)
+                        out[f"{m}_window_sd"] = live_window_sd(sv.plus_minus, sv.calibration_pm)
             break
     finally:
         proc.close()
     return out
 
 
-def run_live_variant(items: list[SynthItem], variant: str, sessions: int, frame_cap: int,
-                     seed: int) -> dict[str, object]:
+def run_live_variant(
+    items: list[SynthItem], variant: str, sessions: int, frame_cap: int, seed: int
+) -> dict[str, object]:
     model = resolve_model(variant, allow_network=False)
     per_image: list[dict[str, list[float]]] = []
     takes: list[dict[str, Any]] = []
@@ -250,8 +269,12 @@ def run_live_variant(items: list[SynthItem], variant: str, sessions: int, frame_
         takes += runs
         per_image.append({m: [r[m] for r in runs] for m in TRACKED})
         steady = sum(r["steady"] for r in runs)
-        print(f"  live {variant} {k + 1}/{len(items)} {item.image.name}: {steady}/{sessions} "
-              f"steady, frames {[r['frames'] for r in runs]}", file=sys.stderr, flush=True)
+        print(
+            f"  live {variant} {k + 1}/{len(items)} {item.image.name}: {steady}/{sessions} "
+            f"steady, frames {[r['frames'] for r in runs]}",
+            file=sys.stderr,
+            flush=True,
+        )
     seconds = time.perf_counter() - t0
     steady_frames = [int(t["frames"]) for t in takes if t["steady"]]
     errors = sorted({str(t["error"]) for t in takes if t.get("error")})
@@ -261,10 +284,12 @@ def run_live_variant(items: list[SynthItem], variant: str, sessions: int, frame_
         "n_takes": len(takes),
         "steady_rate": round(len(steady_frames) / len(takes), 3) if takes else 0.0,
         "never_steady": len(takes) - len(steady_frames),
-        "frames_to_steady_median": (float(statistics.median(steady_frames))
-                                    if steady_frames else None),
-        "frames_to_steady_p90": (round(float(np.percentile(steady_frames, 90)), 1)
-                                 if steady_frames else None),
+        "frames_to_steady_median": (
+            float(statistics.median(steady_frames)) if steady_frames else None
+        ),
+        "frames_to_steady_p90": (
+            round(float(np.percentile(steady_frames, 90)), 1) if steady_frames else None
+        ),
         "frame_cap": frame_cap,
     }
     if errors:
@@ -290,39 +315,54 @@ def _f(x: object, spec: str = "6.2f") -> str:
 def print_table(title: str, results: dict[str, dict[str, Any]], live: bool) -> None:
     print(f"\n{title}")
     extra = f" {'steady':>6} {'frames':>6} {'win SD':>6}" if live else ""
-    print(f"{'model':6} {'metric':21} {'SEM':>6} {'SDC95':>6} {'df':>4} {'images':>6} "
-          f"{'good':>5} {'med SD':>6} {'p90 SD':>6}{extra} {'time':>6}")
+    print(
+        f"{'model':6} {'metric':21} {'SEM':>6} {'SDC95':>6} {'df':>4} {'images':>6} "
+        f"{'good':>5} {'med SD':>6} {'p90 SD':>6}{extra} {'time':>6}"
+    )
     for v, r in results.items():
         for m in TRACKED:
             s = r[m]
             more = ""
             if live:
-                more = (f" {r['steady_rate']:6.0%} {_f(r['frames_to_steady_median'], '6.0f')} "
-                        f"{_f(s['window_sd_median'])}")
-            print(f"{v:6} {m:21} {_f(s['sem'])} {_f(s['sdc95'])} {s['df']:4d} "
-                  f"{s['n_images']:6d} {s['good_rate']:5.0%} {_f(s['per_image_sd_median'])} "
-                  f"{_f(s['per_image_sd_p90'])}{more} {r['seconds']:5.0f}s")
+                more = (
+                    f" {r['steady_rate']:6.0%} {_f(r['frames_to_steady_median'], '6.0f')} "
+                    f"{_f(s['window_sd_median'])}"
+                )
+            print(
+                f"{v:6} {m:21} {_f(s['sem'])} {_f(s['sdc95'])} {s['df']:4d} "
+                f"{s['n_images']:6d} {s['good_rate']:5.0%} {_f(s['per_image_sd_median'])} "
+                f"{_f(s['per_image_sd_p90'])}{more} {r['seconds']:5.0f}s"
+            )
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("dir", nargs="?", default=str(DEFAULT_DIR), help="folder of synth_*.jpg")
-    ap.add_argument("--source", choices=["photo", "live", "both"], default="photo",
-                    help="which pipeline to measure")
+    ap.add_argument(
+        "--source",
+        choices=["photo", "live", "both"],
+        default="photo",
+        help="which pipeline to measure",
+    )
     ap.add_argument("--model", default="lite,full", help="variants, comma-separated")
     ap.add_argument("--images", type=int, default=30)
     ap.add_argument("--perturbations", type=int, default=5, help="photo: changed copies")
     ap.add_argument("--sessions", type=int, default=4, help="live: takes per image")
-    ap.add_argument("--frame-cap", type=int, default=FRAME_CAP,
-                    help="live: frames fed before a take counts as never steady")
+    ap.add_argument(
+        "--frame-cap",
+        type=int,
+        default=FRAME_CAP,
+        help="live: frames fed before a take counts as never steady",
+    )
     ap.add_argument("--part", choices=["validation", "train", "all"], default="validation")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=str(DEFAULT_OUT), help="JSON file to merge results into")
     ap.add_argument("--no-write", action="store_true", help="print only")
     args = ap.parse_args()
     if args.images < 1 or args.perturbations < 1 or args.sessions < 2 or args.frame_cap < 1:
-        ap.error("--images, --perturbations and --frame-cap must be at least 1, "
-                 "--sessions at least 2")
+        ap.error(
+            "--images, --perturbations and --frame-cap must be at least 1, --sessions at least 2"
+        )
 
     items = [i for i in iter_synth(args.dir) if args.part == "all" or i.part == args.part]
     if not items:
@@ -335,18 +375,28 @@ def main() -> int:
     if do_photo:
         photo = {v: run_variant(items, v, args.perturbations, args.seed) for v in variants}
     if do_live:
-        live = {v: run_live_variant(items, v, args.sessions, args.frame_cap, args.seed)
-                for v in variants}
+        live = {
+            v: run_live_variant(items, v, args.sessions, args.frame_cap, args.seed)
+            for v in variants
+        }
 
     out = Path(args.out)
     data = json.loads(out.read_text("utf-8")) if out.exists() else {}
     if photo:
-        print_table(f"Repeatability of the photo pipeline: {len(items)} {args.part} images x "
-                    f"(1 original + {args.perturbations} perturbed)", photo, live=False)
+        print_table(
+            f"Repeatability of the photo pipeline: {len(items)} {args.part} images x "
+            f"(1 original + {args.perturbations} perturbed)",
+            photo,
+            live=False,
+        )
     if live:
-        print_table(f"Repeatability of the live pipeline: {len(items)} {args.part} images x "
-                    f"{args.sessions} takes (fresh LiveProcessor, 640x480, 25-30 frames/s, "
-                    f"first steady result, cap {args.frame_cap} frames)", live, live=True)
+        print_table(
+            f"Repeatability of the live pipeline: {len(items)} {args.part} images x "
+            f"{args.sessions} takes (fresh LiveProcessor, 640x480, 25-30 frames/s, "
+            f"first steady result, cap {args.frame_cap} frames)",
+            live,
+            live=True,
+        )
         # Photo values to compare with: this run's, else the JSON's.
         ref = photo or (data.get("photo") or {})
         where = "this run" if photo else f"{out.name}"
@@ -356,23 +406,34 @@ def main() -> int:
             for m in TRACKED:
                 lsem = r[m]["sem"]
                 psem = ((ref.get(v) or {}).get(m) or {}).get("sem")
-                ratio = (f"x{lsem / psem:.2f}" if isinstance(lsem, float) and psem
-                         else "-")
-                print(f"  {v:6} {m:21} live SEM {_f(lsem, '5.2f')} (SDC95 "
-                      f"{_f(r[m]['sdc95'], '5.2f')})  photo SEM {_f(psem, '5.2f')} "
-                      f"(SDC95 {_f(sdc95(psem) if psem else None, '5.2f')})  {ratio}")
+                ratio = f"x{lsem / psem:.2f}" if isinstance(lsem, float) and psem else "-"
+                print(
+                    f"  {v:6} {m:21} live SEM {_f(lsem, '5.2f')} (SDC95 "
+                    f"{_f(r[m]['sdc95'], '5.2f')})  photo SEM {_f(psem, '5.2f')} "
+                    f"(SDC95 {_f(sdc95(psem) if psem else None, '5.2f')})  {ratio}"
+                )
                 short = "tilt" if m == "pelvic_tilt_deg" else "lordosis"
                 parts.append(f"{v} {short} {_f(lsem, '.2f')} (photo {_f(psem, '.2f')})")
-        steady = ", ".join(f"{v} {r['steady_rate']:.0%} steady in median "
-                           f"{_f(r['frames_to_steady_median'], '.0f')} frames"
-                           for v, r in live.items())
-        summary = ("SUMMARY repeatability live: SEM deg " + "; ".join(parts)
-                   + f"; {steady}; {len(items)} images x {args.sessions} takes")
+        steady = ", ".join(
+            f"{v} {r['steady_rate']:.0%} steady in median "
+            f"{_f(r['frames_to_steady_median'], '.0f')} frames"
+            for v, r in live.items()
+        )
+        summary = (
+            "SUMMARY repeatability live: SEM deg "
+            + "; ".join(parts)
+            + f"; {steady}; {len(items)} images x {args.sessions} takes"
+        )
     else:
-        summary = "SUMMARY repeatability photo: SEM deg " + "; ".join(
-            f"{v} tilt {_f(r['pelvic_tilt_deg']['sem'], '.2f')}, lordosis "
-            f"{_f(r['lumbar_lordosis_deg']['sem'], '.2f')}" for v, r in photo.items()
-        ) + f"; {len(items)} images x (1 + {args.perturbations})"
+        summary = (
+            "SUMMARY repeatability photo: SEM deg "
+            + "; ".join(
+                f"{v} tilt {_f(r['pelvic_tilt_deg']['sem'], '.2f')}, lordosis "
+                f"{_f(r['lumbar_lordosis_deg']['sem'], '.2f')}"
+                for v, r in photo.items()
+            )
+            + f"; {len(items)} images x (1 + {args.perturbations})"
+        )
 
     if not args.no_write:
         data.setdefault("photo", {})
@@ -380,18 +441,23 @@ def main() -> int:
         data["photo"].update(photo)
         data["live"].update(live)
         info = data.setdefault("info", {})
-        info["what"] = ("within-person repeatability SD (SEM, degrees) per source (photo, "
-                        "live), model variant and metric; SDC95 = 1.96*sqrt(2)*SEM")
+        info["what"] = (
+            "within-person repeatability SD (SEM, degrees) per source (photo, "
+            "live), model variant and metric; SDC95 = 1.96*sqrt(2)*SEM"
+        )
         if photo:
             info["method"] = (
                 "bench/repeatability.py --source photo: each image measured as it is and "
                 "after random small changes of the same still picture (JPEG quality 75-95, "
                 "scale 0.98-1.02, shift 1-2 px in x and y, rotation +-0.5 deg), real photo "
                 "pipeline with flip-averaging; SEM = pooled within-image SD of good "
-                "measurements")
-            info["data"] = (f"shared/data/synth/dev, {args.part} part, {len(items)} images "
-                            f"evenly spread (sorted by name), {args.perturbations} "
-                            f"perturbations each, seed {args.seed}")
+                "measurements"
+            )
+            info["data"] = (
+                f"shared/data/synth/dev, {args.part} part, {len(items)} images "
+                f"evenly spread (sorted by name), {args.perturbations} "
+                f"perturbations each, seed {args.seed}"
+            )
         if live:
             info["live"] = (
                 "bench/repeatability.py --source live: per image, independent takes of the "
@@ -400,14 +466,18 @@ def main() -> int:
                 "take (JPEG 75-95, scale 0.98-1.02, shift 1-2 px, rotation +-0.5 deg), a "
                 "random walk within +-1 px and sensor noise sigma 2-3 per frame, until "
                 "steady; the take's value is the first steady result as 'Keep this result' "
-                "keeps it; SEM = pooled within-image SD over takes")
-            info["live_data"] = (f"shared/data/synth/dev, {args.part} part, {len(items)} "
-                                 f"images evenly spread (sorted by name), {args.sessions} "
-                                 f"takes each, cap {args.frame_cap} frames, seed {args.seed}")
+                "keeps it; SEM = pooled within-image SD over takes"
+            )
+            info["live_data"] = (
+                f"shared/data/synth/dev, {args.part} part, {len(items)} "
+                f"images evenly spread (sorted by name), {args.sessions} "
+                f"takes each, cap {args.frame_cap} frames, seed {args.seed}"
+            )
         info["limits"] = (
             "pipeline noise only (no re-standing, no camera re-placement beyond the small "
             "changes above): a lower bound; posture_cam.history.baseline also uses live window "
-            "spreads and the user's own same-day repeats when larger")
+            "spreads and the user's own same-day repeats when larger"
+        )
         info["created"] = datetime.now(UTC).isoformat(timespec="seconds")
         data["info"] = info
         out.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")

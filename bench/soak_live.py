@@ -46,28 +46,39 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, default=30.0)
     ap.add_argument("--interval", type=float, default=10.0, help="seconds between readings")
-    ap.add_argument("--warmup", type=float, default=20.0,
-                    help="seconds after the first frame before memory is compared")
+    ap.add_argument(
+        "--warmup",
+        type=float,
+        default=20.0,
+        help="seconds after the first frame before memory is compared",
+    )
     args = ap.parse_args()
 
     load0 = os.getloadavg()[0]
-    machine = (f"{os.cpu_count()} cores, {_cpu_model()}; load average "
-               f"{harness.load_average()}")
-    print(f"soak live: {args.minutes:g} min, a reading every {args.interval:g} s, "
-          f"warm-up {args.warmup:g} s; lite model, fake camera 640x480 at 30 fps")
+    machine = f"{os.cpu_count()} cores, {_cpu_model()}; load average {harness.load_average()}"
+    print(
+        f"soak live: {args.minutes:g} min, a reading every {args.interval:g} s, "
+        f"warm-up {args.warmup:g} s; lite model, fake camera 640x480 at 30 fps"
+    )
     print(f"machine: {machine}")
     if load0 > 1.0:
-        print(f"WARNING: load average {load0:.2f} > 1.0 at start: other processes share the "
-              "CPU; the frame rate and per-frame time will be lower/higher than on a quiet "
-              "machine")
+        print(
+            f"WARNING: load average {load0:.2f} > 1.0 at start: other processes share the "
+            "CPU; the frame rate and per-frame time will be lower/higher than on a quiet "
+            "machine"
+        )
     with tempfile.TemporaryDirectory(prefix="soak_live_") as tmp:
         root = Path(tmp)
         y4m = harness.camera_y4m(root / "side.y4m")
-        with harness.app_server(root / "streamlit.log") as server, \
-                harness.chromium_context(root / "chromium", y4m) as context:
+        with (
+            harness.app_server(root / "streamlit.log") as server,
+            harness.chromium_context(root / "chromium", y4m) as context,
+        ):
             page = harness.open_app(context, server.url)
-            print(f"server pid {server.process.pid} at {server.url}; "
-                  f"RSS before Start {harness.rss_mb(server.pids):.1f} MB")
+            print(
+                f"server pid {server.process.pid} at {server.url}; "
+                f"RSS before Start {harness.rss_mb(server.pids):.1f} MB"
+            )
             print(harness.SOAK_HEADER)
             first: list[float] = []
 
@@ -76,8 +87,14 @@ def main() -> int:
                     first.append(s.rss_mb)
                 print(harness.soak_row(s, first[0]), flush=True)
 
-            result = harness.soak(page, server, args.minutes * 60.0, interval_s=args.interval,
-                                  warmup_s=args.warmup, on_sample=row)
+            result = harness.soak(
+                page,
+                server,
+                args.minutes * 60.0,
+                interval_s=args.interval,
+                warmup_s=args.warmup,
+                on_sample=row,
+            )
             page.close()
     return report(result, args.minutes)
 
@@ -91,29 +108,36 @@ def report(r: harness.SoakResult, minutes: float) -> int:
         return 1
     growth, slope = r.growth_mb, r.slope_mb_per_10min
     projected = slope * 3.0 if math.isfinite(slope) else growth * 30.0 / max(minutes, 1e-9)
-    print(f"memory: {w[0].rss_mb:.1f} MB at {w[0].t_s:.0f} s -> {w[-1].rss_mb:.1f} MB at "
-          f"{w[-1].t_s:.0f} s: growth {growth:+.1f} MB; slope {slope:+.2f} MB/10 min "
-          f"(projected over 30 min: {projected:+.1f} MB)")
+    print(
+        f"memory: {w[0].rss_mb:.1f} MB at {w[0].t_s:.0f} s -> {w[-1].rss_mb:.1f} MB at "
+        f"{w[-1].t_s:.0f} s: growth {growth:+.1f} MB; slope {slope:+.2f} MB/10 min "
+        f"(projected over 30 min: {projected:+.1f} MB)"
+    )
     grew, latency_text = r.latency_verdict(LATENCY_GROWTH_MAX)
     print(f"latency (medians, first vs last third of the readings): {latency_text}")
-    print(f"frames: ~{r.samples[-1].frames:.0f} processed in {r.samples[-1].t_s:.0f} s, "
-          f"median rate {r.median_fps:.1f} frames/s; readings without a live rate: "
-          f"{len(r.stalls)}")
+    print(
+        f"frames: ~{r.samples[-1].frames:.0f} processed in {r.samples[-1].t_s:.0f} s, "
+        f"median rate {r.median_fps:.1f} frames/s; readings without a live rate: "
+        f"{len(r.stalls)}"
+    )
     print(f"load average: {r.load_start} at start, {r.load_end} at end")
     # RSS saws up and down by ~±15 MB as buffers come and go, so a slope over a few minutes
     # says little: short runs are judged by their growth, runs of 10 minutes or more also
     # by the slope projected to 30 minutes.
     ok_mem = growth <= GROWTH_TARGET_MB_30MIN and (
-        minutes < 10 or projected <= GROWTH_TARGET_MB_30MIN)
+        minutes < 10 or projected <= GROWTH_TARGET_MB_30MIN
+    )
     ok_lat = not grew
     ok = ok_mem and ok_lat and not r.stalls and not r.notes
-    print(f"SUMMARY soak live: {minutes:g} min, RSS {growth:+.1f} MB "
-          f"(slope {slope:+.1f} MB/10 min, 30-min projection {projected:+.0f} MB; "
-          f"{'meets' if ok_mem else 'misses'} <= {GROWTH_TARGET_MB_30MIN:.0f} MB), latency "
-          f"{r.latency_first_ms:.0f}->{r.latency_last_ms:.0f} ms (x{r.latency_ratio:.2f} "
-          f"{'no growth' if ok_lat else 'GROWS'}), {r.median_fps:.1f} frames/s, "
-          f"{len(r.stalls)} stalls; {'meets' if ok else 'MISSES'} the target; "
-          f"load {r.load_start.split()[0]}->{r.load_end.split()[0]}")
+    print(
+        f"SUMMARY soak live: {minutes:g} min, RSS {growth:+.1f} MB "
+        f"(slope {slope:+.1f} MB/10 min, 30-min projection {projected:+.0f} MB; "
+        f"{'meets' if ok_mem else 'misses'} <= {GROWTH_TARGET_MB_30MIN:.0f} MB), latency "
+        f"{r.latency_first_ms:.0f}->{r.latency_last_ms:.0f} ms (x{r.latency_ratio:.2f} "
+        f"{'no growth' if ok_lat else 'GROWS'}), {r.median_fps:.1f} frames/s, "
+        f"{len(r.stalls)} stalls; {'meets' if ok else 'MISSES'} the target; "
+        f"load {r.load_start.split()[0]}->{r.load_end.split()[0]}"
+    )
     return 0 if ok else 1
 
 

@@ -149,15 +149,21 @@ def analyze_detection(
                 camera_roll_deg=Measurement(roll, ROLL_PLUS_MINUS_DEG),
             )
             if abs(roll) > MAX_ROLL_DEG:
-                gates = replace(gates, findings=gates.findings + (Finding(
-                    "camera_tilted",
-                    f"The camera was tilted by {abs(roll):.0f}°; the measures were corrected "
-                    "for it.",
-                    "Hold the camera level (use a door frame or wall corner as a guide).",
-                    severity="warn",
-                    value=roll,
-                    threshold=MAX_ROLL_DEG,
-                ),))
+                gates = replace(
+                    gates,
+                    findings=gates.findings
+                    + (
+                        Finding(
+                            "camera_tilted",
+                            f"The camera was tilted by {abs(roll):.0f}°; the measures were "
+                            "corrected for it.",
+                            "Hold the camera level (use a door frame or wall corner as a guide).",
+                            severity="warn",
+                            value=roll,
+                            threshold=MAX_ROLL_DEG,
+                        ),
+                    ),
+                )
     return gates, metrics, classify(gates, metrics)
 
 
@@ -191,7 +197,10 @@ def analyze_image(
     if flip_average and metrics is not None:
         flipped = np.ascontiguousarray(small[:, ::-1])
         m_gates, m_metrics, _ = analyze_detection(
-            detector.detect(flipped), variant=variant, calibration=cal, thresholds=thresholds,
+            detector.detect(flipped),
+            variant=variant,
+            calibration=cal,
+            thresholds=thresholds,
             rgb=flipped,
         )
         if m_metrics is not None and m_gates.passed:
@@ -217,6 +226,9 @@ def analyze_file(
         gates = GateReport(findings=(Finding(err.code, err.message, err.hint),))
         return PhotoAnalysis(label, None, None, 1.0, gates, None, classify(gates, None))
     return analyze_image(
-        image, detector, calibration=calibration, thresholds=thresholds,
+        image,
+        detector,
+        calibration=calibration,
+        thresholds=thresholds,
         flip_average=flip_average,
     )

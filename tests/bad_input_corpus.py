@@ -86,8 +86,11 @@ _DISPLAY_FROM_STORED: dict[int, Callable[[np.ndarray], np.ndarray]] = {
     7: lambda a: np.rot90(a, k=2).swapaxes(0, 1),
     8: lambda a: np.rot90(a, k=1),
 }
-_STORED_FROM_DISPLAY = {**_DISPLAY_FROM_STORED, 6: _DISPLAY_FROM_STORED[8],
-                        8: _DISPLAY_FROM_STORED[6]}
+_STORED_FROM_DISPLAY = {
+    **_DISPLAY_FROM_STORED,
+    6: _DISPLAY_FROM_STORED[8],
+    8: _DISPLAY_FROM_STORED[6],
+}
 
 
 def _exif_rotated(orientation: int) -> Callable[[Sources], bytes]:
@@ -166,10 +169,11 @@ def _panorama(src: Sources) -> bytes:
     left = np.concatenate([side[:, :40][:, ::-1], side[:, :40]], axis=1)
     right = np.concatenate([side[:, -40:][:, ::-1], side[:, -40:]], axis=1)
     reps = (9000 - w) // 2 // left.shape[1] + 1
-    canvas = np.concatenate([np.tile(left, (1, reps, 1)), side, np.tile(right, (1, reps, 1))],
-                            axis=1)
+    canvas = np.concatenate(
+        [np.tile(left, (1, reps, 1)), side, np.tile(right, (1, reps, 1))], axis=1
+    )
     x0 = (canvas.shape[1] - 9000) // 2
-    return _jpeg(np.ascontiguousarray(canvas[:, x0: x0 + 9000]), quality=90)
+    return _jpeg(np.ascontiguousarray(canvas[:, x0 : x0 + 9000]), quality=90)
 
 
 def _cmyk(src: Sources) -> bytes:
@@ -193,8 +197,7 @@ def _palette_transparent(src: Sources) -> bytes:
 def _animated_gif(src: Sources) -> bytes:
     side = Image.fromarray(src.side)
     frames = [side, Image.fromarray(src.side[:, ::-1]), Image.new("RGB", side.size, "white")]
-    return _encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=300,
-                   loop=0)
+    return _encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=300, loop=0)
 
 
 def _grey(src: Sources) -> bytes:
@@ -243,12 +246,12 @@ def _tiny_person(src: Sources) -> bytes:
     small = cv2.resize(side, (w // 4, h // 4), interpolation=cv2.INTER_AREA)
     floor_y = round(0.66 * h)  # where the synthetic room's wall meets its floor
     wall = np.median(side[: floor_y - 20, :60].reshape(-1, 3), axis=0).astype(np.uint8)
-    floor = np.median(side[floor_y + 20:, -60:].reshape(-1, 3), axis=0).astype(np.uint8)
+    floor = np.median(side[floor_y + 20 :, -60:].reshape(-1, 3), axis=0).astype(np.uint8)
     canvas = np.empty((3000, 4000, 3), np.uint8)
     canvas[:2000] = wall
     canvas[2000:] = floor
     y0, x0 = 2000 - floor_y // 4, 1800  # the small room's floor line on the big one's
-    canvas[y0: y0 + small.shape[0], x0: x0 + small.shape[1]] = small
+    canvas[y0 : y0 + small.shape[0], x0 : x0 + small.shape[1]] = small
     return _jpeg(canvas, quality=90)
 
 
@@ -301,76 +304,225 @@ class Case:
 
 CASES: tuple[Case, ...] = (
     # --- files that are not (whole) images: read errors, exit 4
-    Case("zero_bytes", "empty.jpg", UNREADABLE, "empty_file", "is empty (0 bytes)",
-         lambda _: b""),
-    Case("truncated_jpeg", "truncated.jpg", UNREADABLE, "corrupt_image",
-         "looks like a JPEG image, but its data is damaged or incomplete", _truncated("JPEG")),
-    Case("truncated_png", "truncated.png", UNREADABLE, "corrupt_image",
-         "looks like a PNG image, but its data is damaged or incomplete", _truncated("PNG")),
-    Case("random_bytes_jpg", "random.jpg", UNREADABLE, "not_an_image",
-         "is not an image we can read", _random_bytes),
-    Case("text_file", "notes.txt", UNREADABLE, "not_an_image", "is a text file, not a photo",
-         _text, app_name="notes.txt.jpg"),
-    Case("pdf", "scan.pdf", UNREADABLE, "not_an_image", "is a PDF document, not a photo", _pdf,
-         app_name="scan.pdf.png"),
-    Case("decompression_bomb_50000px", "bomb.png", UNREADABLE, "too_large",
-         "50000 × 50000 pixels, more than the 100-megapixel limit",
-         lambda _: _png_header_only(50_000, 50_000)),
-    Case("one_pixel", "one_pixel.png", UNREADABLE, "too_small",
-         "is too small to analyse: 1 × 1 pixels", _one_pixel),
+    Case("zero_bytes", "empty.jpg", UNREADABLE, "empty_file", "is empty (0 bytes)", lambda _: b""),
+    Case(
+        "truncated_jpeg",
+        "truncated.jpg",
+        UNREADABLE,
+        "corrupt_image",
+        "looks like a JPEG image, but its data is damaged or incomplete",
+        _truncated("JPEG"),
+    ),
+    Case(
+        "truncated_png",
+        "truncated.png",
+        UNREADABLE,
+        "corrupt_image",
+        "looks like a PNG image, but its data is damaged or incomplete",
+        _truncated("PNG"),
+    ),
+    Case(
+        "random_bytes_jpg",
+        "random.jpg",
+        UNREADABLE,
+        "not_an_image",
+        "is not an image we can read",
+        _random_bytes,
+    ),
+    Case(
+        "text_file",
+        "notes.txt",
+        UNREADABLE,
+        "not_an_image",
+        "is a text file, not a photo",
+        _text,
+        app_name="notes.txt.jpg",
+    ),
+    Case(
+        "pdf",
+        "scan.pdf",
+        UNREADABLE,
+        "not_an_image",
+        "is a PDF document, not a photo",
+        _pdf,
+        app_name="scan.pdf.png",
+    ),
+    Case(
+        "decompression_bomb_50000px",
+        "bomb.png",
+        UNREADABLE,
+        "too_large",
+        "50000 × 50000 pixels, more than the 100-megapixel limit",
+        lambda _: _png_header_only(50_000, 50_000),
+    ),
+    Case(
+        "one_pixel",
+        "one_pixel.png",
+        UNREADABLE,
+        "too_small",
+        "is too small to analyse: 1 × 1 pixels",
+        _one_pixel,
+    ),
     # --- unusual encodings of the same side view: all measured, same answer
-    Case("upright_side_view", "side_view.jpg", OK, MEASURED, "Increased curve", _copy_side,
-         same_pattern=True),
+    Case(
+        "upright_side_view",
+        "side_view.jpg",
+        OK,
+        MEASURED,
+        "Increased curve",
+        _copy_side,
+        same_pattern=True,
+    ),
     Case("cmyk_jpeg", "cmyk.jpg", OK, MEASURED, "Increased curve", _cmyk, same_pattern=True),
     Case("png_16bit", "rgb48.png", OK, MEASURED, "Increased curve", _png16, same_pattern=True),
-    Case("palette_png_transparent", "palette.png", OK, MEASURED, "Increased curve",
-         _palette_transparent),
-    Case("animated_gif", "animated.gif", OK, MEASURED, "Increased curve", _animated_gif,
-         app_name="animated.gif.png"),
+    Case(
+        "palette_png_transparent",
+        "palette.png",
+        OK,
+        MEASURED,
+        "Increased curve",
+        _palette_transparent,
+    ),
+    Case(
+        "animated_gif",
+        "animated.gif",
+        OK,
+        MEASURED,
+        "Increased curve",
+        _animated_gif,
+        app_name="animated.gif.png",
+    ),
     Case("greyscale", "grey.jpg", OK, MEASURED, "Increased curve", _grey, same_pattern=True),
     Case("webp", "photo.webp", OK, MEASURED, "Increased curve", _webp, same_pattern=True),
     Case("heic", "iphone.heic", OK, MEASURED, "Increased curve", _heic, same_pattern=True),
-    Case("jpeg_named_png", "really_a_jpeg.png", OK, MEASURED, "Increased curve",
-         _jpeg_named_png, same_pattern=True),
+    Case(
+        "jpeg_named_png",
+        "really_a_jpeg.png",
+        OK,
+        MEASURED,
+        "Increased curve",
+        _jpeg_named_png,
+        same_pattern=True,
+    ),
     *(
-        Case(f"exif_orientation_{o}", f"exif_{o}.jpg", OK, MEASURED, "Increased curve",
-             _exif_rotated(o), same_pattern=True)
+        Case(
+            f"exif_orientation_{o}",
+            f"exif_{o}.jpg",
+            OK,
+            MEASURED,
+            "Increased curve",
+            _exif_rotated(o),
+            same_pattern=True,
+        )
         for o in range(1, 9)
     ),
-    Case("huge_exif", "huge_exif.jpg", OK, MEASURED, "Increased curve", _huge_exif,
-         same_pattern=True),
-    Case("mirrored_facing_left", "mirrored.jpg", OK, MEASURED, "Increased curve", _mirrored,
-         same_pattern=True),
+    Case(
+        "huge_exif", "huge_exif.jpg", OK, MEASURED, "Increased curve", _huge_exif, same_pattern=True
+    ),
+    Case(
+        "mirrored_facing_left",
+        "mirrored.jpg",
+        OK,
+        MEASURED,
+        "Increased curve",
+        _mirrored,
+        same_pattern=True,
+    ),
     # --- pictures that can be read but not measured: exit 1 with the gate's message
-    Case("very_dark", "dark.jpg", NOT_MEASURABLE, "no_person",
-         "the picture is very dark", _dark),
-    Case("blown_out", "blown_out.jpg", NOT_MEASURABLE, "no_person",
-         "the picture is almost white (overexposed)", _blown_out),
+    Case("very_dark", "dark.jpg", NOT_MEASURABLE, "no_person", "the picture is very dark", _dark),
+    Case(
+        "blown_out",
+        "blown_out.jpg",
+        NOT_MEASURABLE,
+        "no_person",
+        "the picture is almost white (overexposed)",
+        _blown_out,
+    ),
     # The person stands at full height, but the pose model sees the 7:1 picture shrunk to
     # a square; the message names the panorama and says to crop.
-    Case("very_wide_panorama", "panorama.jpg", NOT_MEASURABLE, "no_person",
-         "very wide picture (7:1, like a panorama)", _panorama),
-    Case("no_person_car_drawing", "car_drawing.jpg", NOT_MEASURABLE, "no_person",
-         "No person was found", _real("car_drawing_named_side.jpg")),
+    Case(
+        "very_wide_panorama",
+        "panorama.jpg",
+        NOT_MEASURABLE,
+        "no_person",
+        "very wide picture (7:1, like a panorama)",
+        _panorama,
+    ),
+    Case(
+        "no_person_car_drawing",
+        "car_drawing.jpg",
+        NOT_MEASURABLE,
+        "no_person",
+        "No person was found",
+        _real("car_drawing_named_side.jpg"),
+    ),
     Case("cat", "cat.png", NOT_MEASURABLE, "no_person", "No person was found", _cat),
-    Case("three_people", "three_people.jpg", NOT_MEASURABLE, "several_people",
-         "More than one person", _real("three_people.jpg")),
-    Case("front_view", "front_view.png", NOT_MEASURABLE, "not_side_view",
-         "not a side view", _real("front_full_body.png")),
-    Case("back_view", "back_view.jpg", NOT_MEASURABLE, "not_side_view", "not a side view",
-         _copy_back_view),
-    Case("lying_down", "lying_down.jpg", NOT_MEASURABLE, "not_standing",
-         "does not look like relaxed standing", _lying_down),
-    Case("sitting_cyclist", "cyclist.jpg", NOT_MEASURABLE, "not_standing",
-         "does not look like relaxed standing", _real("cyclist_side.jpg")),
-    Case("cropped_at_knees", "cropped_knees.jpg", NOT_MEASURABLE, "body_cropped",
-         "Part of the body is cut off or hidden", _cropped_at_knees),
-    Case("upper_body_portrait", "portrait.jpg", NOT_MEASURABLE, "body_cropped",
-         "Part of the body is cut off or hidden", _real("upper_body_portrait.jpg")),
+    Case(
+        "three_people",
+        "three_people.jpg",
+        NOT_MEASURABLE,
+        "several_people",
+        "More than one person",
+        _real("three_people.jpg"),
+    ),
+    Case(
+        "front_view",
+        "front_view.png",
+        NOT_MEASURABLE,
+        "not_side_view",
+        "not a side view",
+        _real("front_full_body.png"),
+    ),
+    Case(
+        "back_view",
+        "back_view.jpg",
+        NOT_MEASURABLE,
+        "not_side_view",
+        "not a side view",
+        _copy_back_view,
+    ),
+    Case(
+        "lying_down",
+        "lying_down.jpg",
+        NOT_MEASURABLE,
+        "not_standing",
+        "does not look like relaxed standing",
+        _lying_down,
+    ),
+    Case(
+        "sitting_cyclist",
+        "cyclist.jpg",
+        NOT_MEASURABLE,
+        "not_standing",
+        "does not look like relaxed standing",
+        _real("cyclist_side.jpg"),
+    ),
+    Case(
+        "cropped_at_knees",
+        "cropped_knees.jpg",
+        NOT_MEASURABLE,
+        "body_cropped",
+        "Part of the body is cut off or hidden",
+        _cropped_at_knees,
+    ),
+    Case(
+        "upper_body_portrait",
+        "portrait.jpg",
+        NOT_MEASURABLE,
+        "body_cropped",
+        "Part of the body is cut off or hidden",
+        _real("upper_body_portrait.jpg"),
+    ),
     # MediaPipe finds nobody below about 40-50 % of the picture height (both models, on
     # these synthetic rooms), so a tiny person is "not found", and the hint says why.
-    Case("tiny_person_4000x3000", "tiny_person.jpg", NOT_MEASURABLE, "no_person",
-         "close enough that your body fills most of the picture's height", _tiny_person),
+    Case(
+        "tiny_person_4000x3000",
+        "tiny_person.jpg",
+        NOT_MEASURABLE,
+        "no_person",
+        "close enough that your body fills most of the picture's height",
+        _tiny_person,
+    ),
 )
 
 

@@ -33,14 +33,14 @@ ALLOWED_DNS_NAMES = {"play.googleapis.com"}
 TRACED_CALLS = "connect,sendto,sendmsg,sendmmsg"
 
 _ADDR = (
-    r'\{sa_family=AF_INET6?, (?:sin6?_port=htons\((?P<port>\d+)\)), '
+    r"\{sa_family=AF_INET6?, (?:sin6?_port=htons\((?P<port>\d+)\)), "
     r'(?:sin_addr=inet_addr\("(?P<v4>[^"]+)"\)|.*?inet_pton\(AF_INET6, "(?P<v6>[^"]+)")'
 )
 _CONNECT = re.compile(r"connect\(\d+, " + _ADDR)
 # A destination after the payload of a send call (one strace line; payloads are escaped).
 _SEND = re.compile(r"\b(?P<call>sendto|sendmsg|sendmmsg)\(\d+, [^\n]*?" + _ADDR)
 # A DNS question in strace's escaped payload: length-prefixed labels, e.g. \4play\ngoogleapis\3com
-_DNS_QUESTION = re.compile(r'\\\d{1,3}(?:[a-z0-9-]+(?:\\\d{1,3}|\\[nrtvf]))+[a-z0-9-]+\\0')
+_DNS_QUESTION = re.compile(r"\\\d{1,3}(?:[a-z0-9-]+(?:\\\d{1,3}|\\[nrtvf]))+[a-z0-9-]+\\0")
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -54,8 +54,18 @@ def strace_prefix(log: Path) -> list[str]:
     strace = shutil.which("strace")
     if not strace:
         raise FileNotFoundError("strace is needed for the network audit (.ci/run installs it)")
-    return [strace, "-f", "-qq", "--seccomp-bpf", "-e", f"trace={TRACED_CALLS}", "-s", "256",
-            "-o", str(log)]
+    return [
+        strace,
+        "-f",
+        "-qq",
+        "--seccomp-bpf",
+        "-e",
+        f"trace={TRACED_CALLS}",
+        "-s",
+        "256",
+        "-o",
+        str(log),
+    ]
 
 
 def _labels(escaped: str) -> str:
@@ -84,14 +94,15 @@ def host_addresses() -> set[Address]:
     try:
         for line in Path("/proc/net/if_inet6").read_text().splitlines():
             raw = line.split()[0]
-            found.add(ipaddress.IPv6Address(":".join(raw[i:i + 4] for i in range(0, 32, 4))))
+            found.add(ipaddress.IPv6Address(":".join(raw[i : i + 4] for i in range(0, 32, 4))))
     except (OSError, IndexError, ValueError):
         pass
     return found
 
 
 _CALL = re.compile(
-    r"^(?:\[pid\s+)?\d*\]?\s*(?P<call>connect|sendto|sendmsg|sendmmsg)\((?P<fd>\d+), ")
+    r"^(?:\[pid\s+)?\d*\]?\s*(?P<call>connect|sendto|sendmsg|sendmmsg)\((?P<fd>\d+), "
+)
 
 
 def dns_questions(log: str) -> set[str]:

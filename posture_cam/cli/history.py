@@ -53,9 +53,11 @@ EXIT_NOT_FOUND = 1
 EXIT_USAGE = 2
 EXIT_HISTORY = 5
 
-_DB_HELP = "history database file (default: $POSTURE_CAM_DATA_DIR/history.sqlite3, else " \
-           "$XDG_DATA_HOME/posture_cam/history.sqlite3, else " \
-           "~/.local/share/posture_cam/history.sqlite3)"
+_DB_HELP = (
+    "history database file (default: $POSTURE_CAM_DATA_DIR/history.sqlite3, else "
+    "$XDG_DATA_HOME/posture_cam/history.sqlite3, else "
+    "~/.local/share/posture_cam/history.sqlite3)"
+)
 
 
 def parse_when(text: str, *, end_of_day: bool = False) -> datetime:
@@ -77,7 +79,8 @@ def parse_when(text: str, *, end_of_day: bool = False) -> datetime:
         t = datetime.fromisoformat(text.strip())
     except ValueError as exc:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not a date (YYYY-MM-DD) or time (YYYY-MM-DDTHH:MM)") from exc
+            f"{text!r} is not a date (YYYY-MM-DD) or time (YYYY-MM-DDTHH:MM)"
+        ) from exc
     return t if t.tzinfo is not None else t.astimezone()
 
 
@@ -103,22 +106,37 @@ def add_history_parser(subparsers: Any) -> argparse.ArgumentParser:
     actions = parser.add_subparsers(dest="history_command", metavar="{list,export,delete}")
     actions.required = True
 
-    ls = actions.add_parser("list", parents=[common], help="show checks with the change "
-                            "from your baseline")
+    ls = actions.add_parser(
+        "list", parents=[common], help="show checks with the change from your baseline"
+    )
     ls.add_argument("--since", type=parse_when, metavar="DATE", help="from this date")
     ls.add_argument("--until", type=_until, metavar="DATE", help="up to and including DATE")
     ls.add_argument("--label", help="only checks with this label")
-    ls.add_argument("--baseline-n", type=int, default=DEFAULT_BASELINE_N, metavar="N",
-                    help=f"baseline = median of the first N good checks "
-                    f"(default {DEFAULT_BASELINE_N})")
-    ls.add_argument("--baseline-from", type=parse_when, metavar="DATE",
-                    help="baseline = median of the good checks from DATE ...")
-    ls.add_argument("--baseline-to", type=_until, metavar="DATE",
-                    help="... up to and including DATE")
+    ls.add_argument(
+        "--baseline-n",
+        type=int,
+        default=DEFAULT_BASELINE_N,
+        metavar="N",
+        help=f"baseline = median of the first N good checks (default {DEFAULT_BASELINE_N})",
+    )
+    ls.add_argument(
+        "--baseline-from",
+        type=parse_when,
+        metavar="DATE",
+        help="baseline = median of the good checks from DATE ...",
+    )
+    ls.add_argument(
+        "--baseline-to", type=_until, metavar="DATE", help="... up to and including DATE"
+    )
 
     ex = actions.add_parser("export", parents=[common], help="write every check as CSV")
-    ex.add_argument("-o", "--out", default="-", metavar="FILE",
-                    help="CSV file to write (default: standard output)")
+    ex.add_argument(
+        "-o",
+        "--out",
+        default="-",
+        metavar="FILE",
+        help="CSV file to write (default: standard output)",
+    )
 
     de = actions.add_parser("delete", parents=[common], help="delete one check, or all")
     de.add_argument("id", nargs="?", type=int, help="the check's id (see `history list`)")
@@ -131,11 +149,15 @@ def add_history_parser(subparsers: Any) -> argparse.ArgumentParser:
 def add_save_arguments(parser: argparse.ArgumentParser) -> None:
     """Add ``--save``, ``--note``, ``--label`` and ``--db`` to the ``analyze`` parser."""
     g = parser.add_argument_group("history")
-    g.add_argument("--save", action="store_true",
-                   help="save each measurable photo's numbers to your history (no pictures)")
+    g.add_argument(
+        "--save",
+        action="store_true",
+        help="save each measurable photo's numbers to your history (no pictures)",
+    )
     g.add_argument("--note", metavar="TEXT", help="a note saved with the checks (with --save)")
-    g.add_argument("--label", metavar="L",
-                   help="a label saved with the checks, e.g. 'morning' (with --save)")
+    g.add_argument(
+        "--label", metavar="L", help="a label saved with the checks, e.g. 'morning' (with --save)"
+    )
     g.add_argument("--db", metavar="FILE", help=_DB_HELP)
 
 
@@ -153,12 +175,14 @@ def run_history_command(args: argparse.Namespace, *, out: TextIO | None = None) 
     action = getattr(args, "history_command", None)
     if action == "delete":
         if args.all == (args.id is not None):
-            print("posture-cam history delete: give a check ID, or --all --yes",
-                  file=sys.stderr)
+            print("posture-cam history delete: give a check ID, or --all --yes", file=sys.stderr)
             return EXIT_USAGE
         if args.all and not args.yes:
-            print("posture-cam history delete --all: this deletes every saved check; "
-                  "add --yes to confirm", file=sys.stderr)
+            print(
+                "posture-cam history delete --all: this deletes every saved check; "
+                "add --yes to confirm",
+                file=sys.stderr,
+            )
             return EXIT_USAGE
     if action == "list" and args.baseline_n < 1:
         print("posture-cam history list: --baseline-n must be at least 1", file=sys.stderr)
@@ -191,8 +215,7 @@ def _export(store: HistoryStore, args: argparse.Namespace, stream: TextIO) -> in
 def _delete(store: HistoryStore, args: argparse.Namespace, stream: TextIO) -> int:
     if args.all:
         n = store.delete_all()
-        print(f"Deleted all {n} saved check{'s' if n != 1 else ''} from {store.path}.",
-              file=stream)
+        print(f"Deleted all {n} saved check{'s' if n != 1 else ''} from {store.path}.", file=stream)
         return EXIT_OK
     if not store.delete(args.id):
         print(f"posture-cam: no check with id {args.id} in {store.path}", file=sys.stderr)
@@ -203,12 +226,16 @@ def _delete(store: HistoryStore, args: argparse.Namespace, stream: TextIO) -> in
 
 def _list(store: HistoryStore, args: argparse.Namespace, stream: TextIO) -> int:
     checks = store.list()
-    report = assess_history(checks, n=args.baseline_n, since=args.baseline_from,
-                            until=args.baseline_to)
-    shown = [c for c in checks
-             if (args.since is None or c.time >= args.since)
-             and (args.until is None or c.time < args.until)
-             and (args.label is None or c.label == args.label)]
+    report = assess_history(
+        checks, n=args.baseline_n, since=args.baseline_from, until=args.baseline_to
+    )
+    shown = [
+        c
+        for c in checks
+        if (args.since is None or c.time >= args.since)
+        and (args.until is None or c.time < args.until)
+        and (args.label is None or c.label == args.label)
+    ]
     stream.write(format_history(store.path, checks, shown, report, baseline_n=args.baseline_n))
     return EXIT_OK
 
@@ -227,8 +254,11 @@ def _cell(c: Check, metric: str) -> str:
 def _why_not_good(c: Check) -> str:
     if c.measurable:
         return "not used: outline unclear (" + ", ".join(c.metric_flags) + ")"
-    codes = [str(f.get("code")) for f in c.record.get("findings") or ()
-             if f.get("severity", "block") == "block"]
+    codes = [
+        str(f.get("code"))
+        for f in c.record.get("findings") or ()
+        if f.get("severity", "block") == "block"
+    ]
     return "not measured: " + (", ".join(codes) or "no result")
 
 
@@ -237,8 +267,10 @@ def _baseline_lines(report: BaselineReport, baseline_n: int) -> list[str]:
     if b is None:
         if report.needed:
             more = report.needed
-            return [f"No baseline yet: {more} more good check{'s' if more != 1 else ''} "
-                    f"needed (the baseline is the median of the first {baseline_n})."]
+            return [
+                f"No baseline yet: {more} more good check{'s' if more != 1 else ''} "
+                f"needed (the baseline is the median of the first {baseline_n})."
+            ]
         return ["No baseline: no good check in the chosen range."]
     values = ", ".join(f"{METRIC_NAMES[m]} {b.values[m]:.1f}°" for m in TRACKED)
     sdcs = ", ".join(f"{METRIC_NAMES[m]} ±{report.sdc(m):.1f}°" for m in TRACKED)
@@ -258,8 +290,10 @@ def format_history(
 ) -> str:
     """The text of ``history list``: header, baseline, one row per shown check."""
     if not checks:
-        return (f"No checks saved yet in {path}.\n"
-                "Save one with `posture-cam analyze PHOTO --save` (or from the app).\n")
+        return (
+            f"No checks saved yet in {path}.\n"
+            "Save one with `posture-cam analyze PHOTO --save` (or from the app).\n"
+        )
     offset = datetime.now().astimezone().strftime("%z")
     lines = [
         f"History: {path} ({len(checks)} check{'s' if len(checks) != 1 else ''}; "
@@ -268,8 +302,19 @@ def format_history(
         "",
     ]
     base_ids = set(report.baseline.check_ids) if report.baseline is not None else set()
-    rows: list[tuple[str, ...]] = [("id", "date", "source", "pattern", "tilt °", "curve °",
-                                    "tilt vs baseline", "curve vs baseline", "label")]
+    rows: list[tuple[str, ...]] = [
+        (
+            "id",
+            "date",
+            "source",
+            "pattern",
+            "tilt °",
+            "curve °",
+            "tilt vs baseline",
+            "curve vs baseline",
+            "label",
+        )
+    ]
     notes: dict[int, str] = {}
     for c in shown:
         changes = report.changes.get(c.id) or {}
@@ -283,16 +328,28 @@ def format_history(
                 cells.append(changes[metric].short_text())
             else:
                 cells.append("-")
-        rows.append((str(c.id), _local(c.time), c.source, c.pattern, _cell(c, TRACKED[0]),
-                     _cell(c, TRACKED[1]), cells[0], cells[1], c.label or ""))
+        rows.append(
+            (
+                str(c.id),
+                _local(c.time),
+                c.source,
+                c.pattern,
+                _cell(c, TRACKED[0]),
+                _cell(c, TRACKED[1]),
+                cells[0],
+                cells[1],
+                c.label or "",
+            )
+        )
         if c.note:
             notes[len(rows) - 1] = c.note
     if not any(r[-1] for r in rows[1:]):
         rows = [r[:-1] for r in rows]
     widths = [max(len(r[k]) for r in rows) for k in range(len(rows[0]))]
     for i, r in enumerate(rows):
-        cells = [r[0].rjust(widths[0])] + [v.ljust(w) for v, w in zip(r[1:], widths[1:],
-                                                                        strict=True)]
+        cells = [r[0].rjust(widths[0])] + [
+            v.ljust(w) for v, w in zip(r[1:], widths[1:], strict=True)
+        ]
         lines.append("  ".join(cells).rstrip())
         if i in notes:
             lines.append(" " * (widths[0] + 2) + f"note: {notes[i]}")
@@ -320,11 +377,18 @@ def save_analyzed(
             now = datetime.now(UTC)
             for r in records:
                 if not r.get("measurable"):
-                    print(f"Not saved to history (not measurable): {r.get('file')}",
-                          file=stream)
+                    print(f"Not saved to history (not measurable): {r.get('file')}", file=stream)
                     continue
-                saved.append(store.add(r, source="photo", variant=variant, when=now,
-                                       note=args.note, label=args.label))
+                saved.append(
+                    store.add(
+                        r,
+                        source="photo",
+                        variant=variant,
+                        when=now,
+                        note=args.note,
+                        label=args.label,
+                    )
+                )
             checks = store.list() if saved else []
     except HistoryError as exc:
         print(f"posture-cam: not saved to history: {exc}", file=sys.stderr)
@@ -332,8 +396,11 @@ def save_analyzed(
     if not saved:
         return EXIT_OK
     ids = ", ".join(f"#{i}" for i in saved)
-    print(f"\nSaved {len(saved)} check{'s' if len(saved) != 1 else ''} to your history "
-          f"({path}): {ids}.", file=stream)
+    print(
+        f"\nSaved {len(saved)} check{'s' if len(saved) != 1 else ''} to your history "
+        f"({path}): {ids}.",
+        file=stream,
+    )
     report = assess_history(checks)
     for line in _baseline_lines(report, DEFAULT_BASELINE_N):
         print(line, file=stream)

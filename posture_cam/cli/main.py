@@ -24,8 +24,16 @@ from typing import TYPE_CHECKING, TextIO
 if TYPE_CHECKING:
     from posture_cam.pipeline import PhotoAnalysis
 
-__all__ = ["main", "build_parser", "iter_image_files", "EXIT_OK", "EXIT_NOT_MEASURABLE",
-           "EXIT_USAGE", "EXIT_NO_MODEL", "EXIT_UNREADABLE"]
+__all__ = [
+    "main",
+    "build_parser",
+    "iter_image_files",
+    "EXIT_OK",
+    "EXIT_NOT_MEASURABLE",
+    "EXIT_USAGE",
+    "EXIT_NO_MODEL",
+    "EXIT_UNREADABLE",
+]
 
 EXIT_OK = 0
 EXIT_NOT_MEASURABLE = 1
@@ -55,22 +63,40 @@ def build_parser() -> argparse.ArgumentParser:
         "analyze",
         help="analyse photos (files or folders, searched recursively)",
         description="Analyse side-view photos. Folders are searched recursively for "
-        + ", ".join(sorted(IMAGE_SUFFIXES)) + " files.",
+        + ", ".join(sorted(IMAGE_SUFFIXES))
+        + " files.",
     )
     an.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
-    an.add_argument("--variant", choices=VARIANTS, default=DEFAULT_VARIANT,
-                    help=f"pose model size (default {DEFAULT_VARIANT})")
-    an.add_argument("--model", metavar="FILE", default=os.environ.get("POSTURE_CAM_MODEL"),
-                    help="use this pose_landmarker .task file (or set POSTURE_CAM_MODEL)")
+    an.add_argument(
+        "--variant",
+        choices=VARIANTS,
+        default=DEFAULT_VARIANT,
+        help=f"pose model size (default {DEFAULT_VARIANT})",
+    )
+    an.add_argument(
+        "--model",
+        metavar="FILE",
+        default=os.environ.get("POSTURE_CAM_MODEL"),
+        help="use this pose_landmarker .task file (or set POSTURE_CAM_MODEL)",
+    )
     an.add_argument("--json", metavar="OUT", help="write all results as JSON to OUT")
     an.add_argument("--csv", metavar="OUT", help="write one row per picture to OUT")
-    an.add_argument("--overlay", metavar="DIR",
-                    help="write annotated pictures (landmarks, outline, tangents) into DIR")
-    an.add_argument("--exercises", type=int, default=3, metavar="N",
-                    help="how many exercises to list per picture (default 3)")
+    an.add_argument(
+        "--overlay",
+        metavar="DIR",
+        help="write annotated pictures (landmarks, outline, tangents) into DIR",
+    )
+    an.add_argument(
+        "--exercises",
+        type=int,
+        default=3,
+        metavar="N",
+        help="how many exercises to list per picture (default 3)",
+    )
     an.add_argument("--no-progress", action="store_true", help="no progress bar on folders")
-    an.add_argument("--verbose", action="store_true",
-                    help="show MediaPipe's own log lines (hidden by default)")
+    an.add_argument(
+        "--verbose", action="store_true", help="show MediaPipe's own log lines (hidden by default)"
+    )
     add_save_arguments(an)
     add_models_parser(sub)
     add_history_parser(sub)
@@ -190,8 +216,10 @@ def _print_summary(records: list[dict], out: TextIO) -> None:
             result = r["assessment"]["title"]
         else:
             result = r["findings"][0]["message"] if r["findings"] else "not measurable"
-        out.write(f"{r['file'].ljust(name_w)}  {cell('pelvic_tilt_deg'):>11}  "
-                  f"{cell('lumbar_lordosis_deg'):>11}  {result}\n")
+        out.write(
+            f"{r['file'].ljust(name_w)}  {cell('pelvic_tilt_deg'):>11}  "
+            f"{cell('lumbar_lordosis_deg'):>11}  {result}\n"
+        )
 
 
 def _write_overlay(analysis: PhotoAnalysis, path: Path) -> None:
@@ -201,8 +229,9 @@ def _write_overlay(analysis: PhotoAnalysis, path: Path) -> None:
 
     assert analysis.image is not None
     person = analysis.detection.person if analysis.detection is not None else None
-    img = draw_overlay(analysis.image.rgb, person, analysis.metrics, analysis.scale,
-                       side=analysis.gates.near_side)
+    img = draw_overlay(
+        analysis.image.rgb, person, analysis.metrics, analysis.scale, side=analysis.gates.near_side
+    )
     cv2.imwrite(str(path), cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
 
 

@@ -193,8 +193,11 @@ class Repeatability:
 
         def table(part: str) -> dict[str, dict[str, float]]:
             return {
-                variant: {m: float(v["sem"]) for m, v in metrics.items()
-                          if isinstance(v, Mapping) and v.get("sem") is not None}
+                variant: {
+                    m: float(v["sem"])
+                    for m, v in metrics.items()
+                    if isinstance(v, Mapping) and v.get("sem") is not None
+                }
                 for variant, metrics in (d.get(part) or {}).items()
             }
 
@@ -288,8 +291,9 @@ def personal_sem(
     sems: dict[str, float] = {}
     dfs: dict[str, int] = {}
     for metric in TRACKED:
-        values = [[m.value for c in g if (m := c.metric(metric)) is not None]
-                  for g in groups.values()]
+        values = [
+            [m.value for c in g if (m := c.metric(metric)) is not None] for g in groups.values()
+        ]
         sd, df = pooled_sd(values)
         if df >= min_df:
             sems[metric], dfs[metric] = sd, df
@@ -313,8 +317,10 @@ def noise_model(
     cal_pm: dict[str, dict[str, float]] = {}
     for variant in {c.variant for c in checks}:
         tilt_model, lordosis_model = cal.for_variant(variant)
-        cal_pm[variant] = {"pelvic_tilt_deg": tilt_model.mae,
-                           "lumbar_lordosis_deg": lordosis_model.mae}
+        cal_pm[variant] = {
+            "pelvic_tilt_deg": tilt_model.mae,
+            "lumbar_lordosis_deg": lordosis_model.mae,
+        }
     mine, dfs = personal_sem(checks, tz) if personal else ({}, {})
     return NoiseModel(rep, cal_pm, mine, dfs)
 
@@ -376,8 +382,11 @@ def compute_baseline(
     good = sorted((c for c in checks if c.good), key=lambda c: (c.time, c.id))
     method: Literal["first", "range"]
     if since is not None or until is not None:
-        chosen = [c for c in good
-                  if (since is None or c.time >= since) and (until is None or c.time < until)]
+        chosen = [
+            c
+            for c in good
+            if (since is None or c.time >= since) and (until is None or c.time < until)
+        ]
         method = "range"
     else:
         chosen = good[:n] if len(good) >= n else []
@@ -390,8 +399,9 @@ def compute_baseline(
         xs = [m.value for c in chosen if (m := c.metric(metric)) is not None]
         values[metric] = float(median(xs))
         sems[metric] = max(noise.sem(c, metric).value for c in chosen)
-    return Baseline(values, sems, tuple(c.id for c in chosen), chosen[0].time, chosen[-1].time,
-                    method)
+    return Baseline(
+        values, sems, tuple(c.id for c in chosen), chosen[0].time, chosen[-1].time, method
+    )
 
 
 @dataclass(frozen=True)
@@ -438,12 +448,16 @@ class MetricChange:
         """A sentence for people, e.g. for the app and the report."""
         name = METRIC_NAMES.get(self.metric, self.metric)
         if self.real and self.direction:
-            return (f"{name.capitalize()}: {self.change:+.1f}° against your baseline, "
-                    f"{self.direction}. A real change: more than the ±{self.sdc:.1f}° two "
-                    "checks of an unchanged posture can differ by.")
-        return (f"{name.capitalize()}: {self.change:+.1f}° against your baseline, within "
-                f"noise: two checks of an unchanged posture can differ by up to "
-                f"±{self.sdc:.1f}°.")
+            return (
+                f"{name.capitalize()}: {self.change:+.1f}° against your baseline, "
+                f"{self.direction}. A real change: more than the ±{self.sdc:.1f}° two "
+                "checks of an unchanged posture can differ by."
+            )
+        return (
+            f"{name.capitalize()}: {self.change:+.1f}° against your baseline, within "
+            f"noise: two checks of an unchanged posture can differ by up to "
+            f"±{self.sdc:.1f}°."
+        )
 
 
 def compare(check: Check, baseline: Baseline, noise: NoiseModel) -> dict[str, MetricChange]:
@@ -460,8 +474,17 @@ def compare(check: Check, baseline: Baseline, noise: NoiseModel) -> dict[str, Me
         sdc = Z95 * math.hypot(sem.value, sem_base)
         change = m.value - baseline.values[metric]
         verdict: Verdict = "real change" if abs(change) > sdc else "within noise"
-        out[metric] = MetricChange(metric, m.value, baseline.values[metric], change,
-                                   sem.value, sem_base, sdc, verdict, sem.source)
+        out[metric] = MetricChange(
+            metric,
+            m.value,
+            baseline.values[metric],
+            change,
+            sem.value,
+            sem_base,
+            sdc,
+            verdict,
+            sem.source,
+        )
     return out
 
 

@@ -256,8 +256,9 @@ def _optional_text(value: str | None, what: str) -> str | None:
     return value or None
 
 
-def connect(path: str | os.PathLike[str], busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S
-            ) -> sqlite3.Connection:
+def connect(
+    path: str | os.PathLike[str], busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S
+) -> sqlite3.Connection:
     """Open (creating if needed) a history database file with the store's settings.
 
     WAL journal, ``synchronous=FULL``, ``secure_delete=ON`` and a busy timeout; autocommit
@@ -273,8 +274,9 @@ def connect(path: str | os.PathLike[str], busy_timeout_s: float = DEFAULT_BUSY_T
         if not p.exists():
             # Private from the start; SQLite gives its -wal and -shm files the same mode.
             os.close(os.open(p, os.O_CREAT | os.O_WRONLY, 0o600))
-        conn = sqlite3.connect(p, timeout=busy_timeout_s, isolation_level=None,
-                               check_same_thread=False)
+        conn = sqlite3.connect(
+            p, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
+        )
     except (OSError, sqlite3.Error) as exc:
         raise HistoryError(f"cannot open the history file {p}: {exc}") from exc
     try:
@@ -354,8 +356,12 @@ class HistoryStore:
         HistoryError: the file cannot be opened, is not a database or is from a newer version.
     """
 
-    def __init__(self, path: str | os.PathLike[str] | None = None, *,
-                 busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
+    ) -> None:
         self._path = Path(path) if path is not None else default_history_path()
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = connect(self._path, busy_timeout_s)
@@ -380,7 +386,7 @@ class HistoryStore:
 
     @property
     def journal_mode(self) -> str:
-        """"wal", unless the file system cannot do it (then SQLite's rollback journal)."""
+        """ "wal", unless the file system cannot do it (then SQLite's rollback journal)."""
         with self._cursor() as conn:
             return str(conn.execute("PRAGMA journal_mode").fetchone()[0])
 
@@ -461,11 +467,21 @@ class HistoryStore:
         confidence = rec["assessment"].get("confidence")
         codes = ";".join(str(f.get("code", "")) for f in rec.get("findings") or ())
         row = (
-            time_text, source, variant.strip(), int(bool(rec["measurable"])),
+            time_text,
+            source,
+            variant.strip(),
+            int(bool(rec["measurable"])),
             rec["assessment"]["pattern"],
             None if confidence is None else float(confidence),
-            tilt, tilt_pm, lord, lord_pm, codes, note, label,
-            json.dumps(rec, ensure_ascii=False, allow_nan=False), image_jpeg,
+            tilt,
+            tilt_pm,
+            lord,
+            lord_pm,
+            codes,
+            note,
+            label,
+            json.dumps(rec, ensure_ascii=False, allow_nan=False),
+            image_jpeg,
         )
         with self._cursor() as conn:
             # One INSERT in autocommit mode: a transaction of its own, committed here.
@@ -542,15 +558,17 @@ class HistoryStore:
     def get(self, check_id: int) -> Check | None:
         """The check with this id, or None."""
         with self._cursor() as conn:
-            row = conn.execute(f"SELECT {_COLUMNS} FROM checks WHERE id = ?",
-                               (int(check_id),)).fetchone()
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM checks WHERE id = ?", (int(check_id),)
+            ).fetchone()
         return None if row is None else _row_to_check(row)
 
     def get_image(self, check_id: int) -> bytes | None:
         """The picture saved with a check (JPEG bytes), or None."""
         with self._cursor() as conn:
-            row = conn.execute("SELECT image_jpeg FROM checks WHERE id = ?",
-                               (int(check_id),)).fetchone()
+            row = conn.execute(
+                "SELECT image_jpeg FROM checks WHERE id = ?", (int(check_id),)
+            ).fetchone()
         return None if row is None or row[0] is None else bytes(row[0])
 
     def export_csv(self, file: str | os.PathLike[str] | IO[str]) -> int:
@@ -566,23 +584,33 @@ class HistoryStore:
         from posture_cam.report.record import CSV_COLUMNS, csv_row
 
         checks = self.list()
-        columns = ["id", "time_utc", "source", "variant", "label", "note", "has_image",
-                   *CSV_COLUMNS]
+        columns = [
+            "id",
+            "time_utc",
+            "source",
+            "variant",
+            "label",
+            "note",
+            "has_image",
+            *CSV_COLUMNS,
+        ]
 
         def write(fh: IO[str]) -> None:
             writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
             writer.writeheader()
             for c in checks:
-                writer.writerow({
-                    **csv_row(c.record),
-                    "id": c.id,
-                    "time_utc": c.time.isoformat(),
-                    "source": c.source,
-                    "variant": c.variant,
-                    "label": c.label or "",
-                    "note": c.note or "",
-                    "has_image": int(c.has_image),
-                })
+                writer.writerow(
+                    {
+                        **csv_row(c.record),
+                        "id": c.id,
+                        "time_utc": c.time.isoformat(),
+                        "source": c.source,
+                        "variant": c.variant,
+                        "label": c.label or "",
+                        "note": c.note or "",
+                        "has_image": int(c.has_image),
+                    }
+                )
 
         if isinstance(file, str | os.PathLike):
             with open(file, "w", newline="", encoding="utf-8") as fh:
@@ -599,8 +627,24 @@ def _pm(value: float | None, pm: float | None) -> Measurement | None:
 
 
 def _row_to_check(row: Sequence[Any]) -> Check:
-    (cid, time_text, source, variant, measurable, pattern, confidence, tilt, tilt_pm, lord,
-     lord_pm, codes, note, label, record_json, has_image) = row
+    (
+        cid,
+        time_text,
+        source,
+        variant,
+        measurable,
+        pattern,
+        confidence,
+        tilt,
+        tilt_pm,
+        lord,
+        lord_pm,
+        codes,
+        note,
+        label,
+        record_json,
+        has_image,
+    ) = row
     return Check(
         id=int(cid),
         time=datetime.fromisoformat(time_text).astimezone(UTC),

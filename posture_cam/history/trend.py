@@ -136,13 +136,16 @@ class Trend:
         if b is None:
             more = self.report.needed
             if more:
-                return [f"No baseline yet: {more} more good check{'s' if more != 1 else ''} "
-                        "needed."]
+                return [
+                    f"No baseline yet: {more} more good check{'s' if more != 1 else ''} needed."
+                ]
             return ["No baseline: no good check in the chosen range."]
         values = ", ".join(f"{METRIC_NAMES[m]} {b.values[m]:.1f}°" for m in TRACKED)
         sdcs = ", ".join(f"{METRIC_NAMES[m]} ±{self.report.sdc(m):.1f}°" for m in TRACKED)
-        lines = [f"Baseline: {b.describe(tz)}: {values}.",
-                 f"Smallest detectable change (95 %): {sdcs}."]
+        lines = [
+            f"Baseline: {b.describe(tz)}: {values}.",
+            f"Smallest detectable change (95 %): {sdcs}.",
+        ]
         latest = self.latest_changes()
         if latest is not None and latest[0] not in b.check_ids:
             cid, changes = latest
@@ -162,26 +165,28 @@ class Trend:
             band = mt.band
             for p in mt.points:
                 ch = p.change
-                out.append({
-                    "time": p.time,
-                    "check_id": p.check_id,
-                    "source": p.source,
-                    "variant": p.variant,
-                    "label": p.label,
-                    "metric": mt.metric,
-                    "name": mt.name,
-                    "value": p.value,
-                    "plus_minus": p.plus_minus if math.isfinite(p.plus_minus) else None,
-                    "lower": p.lower,
-                    "upper": p.upper,
-                    "in_baseline": p.in_baseline,
-                    "baseline": mt.baseline,
-                    "baseline_lower": band[0] if band else None,
-                    "baseline_upper": band[1] if band else None,
-                    "change": ch.change if ch else None,
-                    "sdc": ch.sdc if ch else None,
-                    "verdict": ch.verdict if ch else None,
-                })
+                out.append(
+                    {
+                        "time": p.time,
+                        "check_id": p.check_id,
+                        "source": p.source,
+                        "variant": p.variant,
+                        "label": p.label,
+                        "metric": mt.metric,
+                        "name": mt.name,
+                        "value": p.value,
+                        "plus_minus": p.plus_minus if math.isfinite(p.plus_minus) else None,
+                        "lower": p.lower,
+                        "upper": p.upper,
+                        "in_baseline": p.in_baseline,
+                        "baseline": mt.baseline,
+                        "baseline_lower": band[0] if band else None,
+                        "baseline_upper": band[1] if band else None,
+                        "change": ch.change if ch else None,
+                        "sdc": ch.sdc if ch else None,
+                        "verdict": ch.verdict if ch else None,
+                    }
+                )
         out.sort(key=lambda r: (r["time"], r["check_id"]))
         return out
 
@@ -216,13 +221,25 @@ def compute_trend(
             m = c.metric(metric)
             if not c.good or m is None:
                 continue
-            points.append(TrendPoint(
-                c.id, c.time, c.source, c.variant, c.label, m.value, m.plus_minus,
-                c.id in in_base, (report.changes.get(c.id) or {}).get(metric),
-            ))
+            points.append(
+                TrendPoint(
+                    c.id,
+                    c.time,
+                    c.source,
+                    c.variant,
+                    c.label,
+                    m.value,
+                    m.plus_minus,
+                    c.id in in_base,
+                    (report.changes.get(c.id) or {}).get(metric),
+                )
+            )
         metrics[metric] = MetricTrend(
-            metric, METRIC_NAMES[metric], tuple(points),
-            base.values[metric] if base is not None else None, report.sdc(metric),
+            metric,
+            METRIC_NAMES[metric],
+            tuple(points),
+            base.values[metric] if base is not None else None,
+            report.sdc(metric),
         )
     patterns = tuple(
         PatternPoint(c.id, c.time, c.pattern, PATTERN_LEVELS.get(c.pattern)) for c in ordered

@@ -86,8 +86,10 @@ logger = logging.getLogger(__name__)
 SMOOTHED_FIELDS: tuple[str, ...] = tuple(METRIC_LABELS)
 TILT, LORDOSIS = "pelvic_tilt_deg", "lumbar_lordosis_deg"
 
-OUTLINE_HINT = ("Wear fitted clothes, tie long hair up, let your arms hang at your sides and "
-                "stand in front of a plain background.")
+OUTLINE_HINT = (
+    "Wear fitted clothes, tie long hair up, let your arms hang at your sides and "
+    "stand in front of a plain background."
+)
 
 # Short texts for the banner on the video (the page shows the full message and hint).
 BANNER_TEXT: dict[str, str] = {
@@ -176,8 +178,11 @@ def video_detector_factory(
         from posture_cam.pose.models import resolve_model
 
         model = resolve_model(variant, model_path, allow_network=False)
-        return PoseDetector(DetectorOptions(
-            model.path, mode="video", num_poses=num_poses, variant=model.variant or variant))
+        return PoseDetector(
+            DetectorOptions(
+                model.path, mode="video", num_poses=num_poses, variant=model.variant or variant
+            )
+        )
 
     return make
 
@@ -193,17 +198,24 @@ def people_detector_factory(variant: str, model_path: str | None = None) -> Peop
         from posture_cam.pose.models import resolve_model
 
         model = resolve_model(variant, model_path, allow_network=False)
-        return PoseDetector(DetectorOptions(
-            model.path, mode="image", num_poses=2, segmentation_masks=False,
-            variant=model.variant or variant))
+        return PoseDetector(
+            DetectorOptions(
+                model.path,
+                mode="image",
+                num_poses=2,
+                segmentation_masks=False,
+                variant=model.variant or variant,
+            )
+        )
 
     return make
 
 
 def encode_jpeg(rgb: np.ndarray, quality: int = 85) -> bytes:
     """JPEG bytes of an (H, W, 3) uint8 RGB image."""
-    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
-                           [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    ok, buf = cv2.imencode(
+        ".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
+    )
     if not ok:
         raise ValueError("could not encode the image as JPEG")
     return buf.tobytes()
@@ -277,9 +289,8 @@ class LiveState:
         under = self.under_banner_rgb
         if under is not None and 0 < under.shape[0] <= img.shape[0]:
             img = img.copy()
-            img[img.shape[0] - under.shape[0]:] = under
+            img[img.shape[0] - under.shape[0] :] = under
         return encode_jpeg(img)
-
 
 
 def frame_sample(
@@ -312,8 +323,11 @@ def frame_sample(
         guidance = Guidance(f.code, f.message, f.hint)
     else:
         code = metrics.flags[0] if metrics is not None and metrics.flags else "no_outline"
-        message = (assessment.problems[0] if assessment.problems
-                   else "The back outline could not be measured.")
+        message = (
+            assessment.problems[0]
+            if assessment.problems
+            else "The back outline could not be measured."
+        )
         guidance = Guidance(code, message, OUTLINE_HINT)
     return FrameSample(float(timestamp_ms), False, guidance=guidance)
 
@@ -351,8 +365,13 @@ def live_record(state: LiveState, name: str) -> dict[str, Any] | None:
     )
 
 
-def _banner_text(state_status: str, summary: WindowSummary, assessment: Assessment | None,
-                 fps: float, error: str | None) -> str:
+def _banner_text(
+    state_status: str,
+    summary: WindowSummary,
+    assessment: Assessment | None,
+    fps: float,
+    error: str | None,
+) -> str:
     if error:
         text = "Processing error - see the page"
     elif state_status == "steady" and assessment is not None:
@@ -374,8 +393,8 @@ def _draw_banner(img: np.ndarray, text: str, status: str) -> np.ndarray:
     """
     h, w = img.shape[:2]
     strip = _banner_strip(text, status, w, h)
-    under = img[h - strip.shape[0]:].copy()
-    img[h - strip.shape[0]:] = strip
+    under = img[h - strip.shape[0] :].copy()
+    img[h - strip.shape[0] :] = strip
     return under
 
 
@@ -400,8 +419,7 @@ def _banner_strip(text: str, status: str, w: int, h: int) -> np.ndarray:
     bar = min(th + base + 14, h)
     strip = np.empty((bar, w, 3), np.uint8)
     strip[:] = _BANNER_RGB.get(status, (90, 90, 90))
-    cv2.putText(strip, text, (8, bar - base - 7), font, size, (255, 255, 255), thick,
-                cv2.LINE_AA)
+    cv2.putText(strip, text, (8, bar - base - 7), font, size, (255, 255, 255), thick, cv2.LINE_AA)
     strip.flags.writeable = False
     return strip
 
@@ -552,8 +570,11 @@ class LiveProcessor:
                     logger.exception("live frame processing failed")
                     self._logged_error = True
                 error = f"{type(exc).__name__}: {exc}"
-                out = np.array(frame_rgb, dtype=np.uint8, copy=True) if _is_image(
-                    frame_rgb) else np.zeros((480, 640, 3), np.uint8)
+                out = (
+                    np.array(frame_rgb, dtype=np.uint8, copy=True)
+                    if _is_image(frame_rgb)
+                    else np.zeros((480, 640, 3), np.uint8)
+                )
                 summary = self._state.summary
                 assessment = self._state.assessment
             now = self._clock()
@@ -563,8 +584,7 @@ class LiveProcessor:
                 self._times.popleft()
             fps = self._fps()
             status = "error" if error else summary.status
-            under = _draw_banner(out, _banner_text(status, summary, assessment, fps, error),
-                                 status)
+            under = _draw_banner(out, _banner_text(status, summary, assessment, fps, error), status)
             self._work_ms.append((self._clock() - start) * 1000.0)
             prev = self._state
             if summary is prev.summary:
@@ -604,8 +624,9 @@ class LiveProcessor:
             # shown (_drawn is None unless the last measured frame passed), are refreshed at
             # the measuring rate; gating every frame too cost ~0.2 ms a frame.
             drawn = self._drawn if detection.person is not None else None
-            out = draw_overlay(frame_rgb, detection.person, drawn, side=self._near_side,
-                               in_place=in_place)
+            out = draw_overlay(
+                frame_rgb, detection.person, drawn, side=self._near_side, in_place=in_place
+            )
             return out, self._summary, self._assessment
         gates, metrics, frame_assessment = analyze_detection(
             detection, variant=self.variant, calibration=self._calibration
@@ -621,8 +642,9 @@ class LiveProcessor:
             self._last_metrics, self._last_gates = metrics, gates
         values = summary.values
         if TILT in values and LORDOSIS in values:
-            assessment = classify_values(values[TILT].as_measurement(),
-                                         values[LORDOSIS].as_measurement())
+            assessment = classify_values(
+                values[TILT].as_measurement(), values[LORDOSIS].as_measurement()
+            )
         elif not gates.passed:
             assessment = classify(gates, None)
         else:
@@ -630,8 +652,9 @@ class LiveProcessor:
         self._drawn = smoothed_metrics(metrics, summary) if sample.passed and metrics else None
         self._near_side = gates.near_side
         self._summary, self._assessment = summary, assessment
-        out = draw_overlay(frame_rgb, detection.person, self._drawn, side=gates.near_side,
-                           in_place=in_place)
+        out = draw_overlay(
+            frame_rgb, detection.person, self._drawn, side=gates.near_side, in_place=in_place
+        )
         return out, summary, assessment
 
     def _measurement_due(self, ts: int) -> bool:
@@ -713,8 +736,9 @@ def parse_ice_servers(raw: Any) -> list[dict[str, Any]]:
     servers: list[dict[str, Any]] = []
     for i, item in enumerate(raw):
         if not isinstance(item, Mapping):
-            raise ValueError(f"ICE server {i}: expected a table with 'urls', "
-                             f"got {type(item).__name__}")
+            raise ValueError(
+                f"ICE server {i}: expected a table with 'urls', got {type(item).__name__}"
+            )
         urls = item.get("urls", item.get("url"))
         if isinstance(urls, str):
             urls = [urls]

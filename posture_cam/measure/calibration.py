@@ -96,9 +96,7 @@ class Calibration:
     def from_dict(cls, d: dict[str, Any]) -> Calibration:
         return cls(
             pelvic_tilt={k: LinearModel.from_dict(v) for k, v in d["pelvic_tilt"].items()},
-            lumbar_lordosis={
-                k: LinearModel.from_dict(v) for k, v in d["lumbar_lordosis"].items()
-            },
+            lumbar_lordosis={k: LinearModel.from_dict(v) for k, v in d["lumbar_lordosis"].items()},
             info=dict(d.get("info", {})),
         )
 

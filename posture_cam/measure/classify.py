@@ -16,8 +16,15 @@ from posture_cam.types import Measurement, PostureMetrics
 
 from .gates import GateReport
 
-__all__ = ["Reason", "Assessment", "Norm", "THRESHOLDS", "classify", "classify_values",
-           "PATTERN_TITLES"]
+__all__ = [
+    "Reason",
+    "Assessment",
+    "Norm",
+    "THRESHOLDS",
+    "classify",
+    "classify_values",
+    "PATTERN_TITLES",
+]
 
 
 @dataclass(frozen=True)
@@ -199,8 +206,10 @@ def classify_values(
         rt.z < -t.contradiction_z and rl.z > t.contradiction_z
     ):
         return _inconclusive(
-            ("Pelvic tilt and lower-back curve point in opposite directions; within one "
-             "person they usually move together, so the picture is probably misleading.",),
+            (
+                "Pelvic tilt and lower-back curve point in opposite directions; within one "
+                "person they usually move together, so the picture is probably misleading.",
+            ),
             reasons,
         )
     z = (rt.z + rl.z) / 2.0
@@ -215,14 +224,18 @@ def classify_values(
     if z > t.pattern_z:
         pattern: Pattern = "increased"
         confidence = _phi((z - t.pattern_z) / sd_z)
-        summary = ("Your lower back curves more than typical and the pelvis tips forward: "
-                   "the pattern the article links to a tight psoas (\"duck butt\").")
+        summary = (
+            "Your lower back curves more than typical and the pelvis tips forward: "
+            'the pattern the article links to a tight psoas ("duck butt").'
+        )
     elif z < -t.pattern_z:
         pattern = "flattened"
         confidence = _phi((-t.pattern_z - z) / sd_z)
-        summary = ("Your lower back is flatter than typical and the pelvis tucks under: "
-                   "the pattern the article links to a weak or overstretched psoas "
-                   "(\"flat butt\").")
+        summary = (
+            "Your lower back is flatter than typical and the pelvis tucks under: "
+            "the pattern the article links to a weak or overstretched psoas "
+            '("flat butt").'
+        )
     else:
         pattern = "neutral"
         confidence = _phi((t.pattern_z - z) / sd_z) + _phi((z + t.pattern_z) / sd_z) - 1.0

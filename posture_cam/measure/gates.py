@@ -283,8 +283,7 @@ def check_detection(
         findings.append(
             Finding(
                 "person_too_small",
-                f"The person is too small in the picture (about {body_h / h:.0%} of its "
-                "height).",
+                f"The person is too small in the picture (about {body_h / h:.0%} of its height).",
                 "Move the camera closer, or zoom in, so the body fills most of the picture height.",
                 value=body_h / h,
                 threshold=t.min_body_height_ratio,
@@ -303,8 +302,10 @@ def check_detection(
     )
 
 
-_NO_PERSON_HINT = ("Stand side-on to the camera, close enough that your body fills most of the "
-                   "picture's height, whole body in view, in good light.")
+_NO_PERSON_HINT = (
+    "Stand side-on to the camera, close enough that your body fills most of the "
+    "picture's height, whole body in view, in good light."
+)
 
 
 def no_person_finding(
@@ -328,25 +329,41 @@ def no_person_finding(
     p1, p99 = (float(v) for v in np.percentile(luma, [1.0, 99.0]))
     if p99 < t.dark_luma:
         message = "No person was found: the picture is very dark, which can hide a person."
-        hint = ("Turn on more light, or face a window or lamp (with the light behind the "
-                "camera), and take the photo again.")
+        hint = (
+            "Turn on more light, or face a window or lamp (with the light behind the "
+            "camera), and take the photo again."
+        )
     elif p1 > t.washed_out_luma:
-        message = ("No person was found: the picture is almost white (overexposed), which "
-                   "can hide a person.")
-        hint = ("Avoid pointing the camera at a bright window or lamp; tap on yourself in "
-                "the camera app to set the exposure, and take the photo again.")
+        message = (
+            "No person was found: the picture is almost white (overexposed), which "
+            "can hide a person."
+        )
+        hint = (
+            "Avoid pointing the camera at a bright window or lamp; tap on yourself in "
+            "the camera app to set the exposure, and take the photo again."
+        )
     elif w >= t.wide_aspect_ratio * h:
-        message = (f"No person was found in this very wide picture ({w / h:.0f}:1, like a "
-                   "panorama): shrunk to fit the pose model, a person in it becomes too small.")
-        hint = ("Crop the photo around the person (taller than wide), or take a normal "
-                "photo in portrait orientation.")
+        message = (
+            f"No person was found in this very wide picture ({w / h:.0f}:1, like a "
+            "panorama): shrunk to fit the pose model, a person in it becomes too small."
+        )
+        hint = (
+            "Crop the photo around the person (taller than wide), or take a normal "
+            "photo in portrait orientation."
+        )
     return Finding("no_person", message, hint)
 
 
 # The first blocking finding is the headline; a cropped body makes the side-view ratio and
 # the standing checks unreliable, so it comes before them.
-_ORDER = ("no_person", "several_people", "body_cropped", "not_side_view", "person_too_small",
-          "not_standing")
+_ORDER = (
+    "no_person",
+    "several_people",
+    "body_cropped",
+    "not_side_view",
+    "person_too_small",
+    "not_standing",
+)
 
 
 def _priority(f: Finding) -> tuple[int, int]:

@@ -154,7 +154,7 @@ def edge_profile(
     # Vectorised over rows (this runs on every measured live frame): no per-row Python loop.
     ref = np.asarray(ref_x, dtype=np.float64)[rows - row_from]
     ok = np.isfinite(ref)
-    sub = mask[rows[0]: rows[-1] + 1]  # a view: the rows are consecutive
+    sub = mask[rows[0] : rows[-1] + 1]  # a view: the rows are consecutive
     inside = sub >= threshold
     r_idx = np.arange(rows.size)
     c0 = np.clip(np.floor(np.where(ok, ref, 0.0)), 0, w - 1).astype(np.intp)
@@ -207,8 +207,8 @@ def smooth_profile(profile: EdgeProfile, sigma_px: float) -> EdgeProfile:
     t = np.arange(-half, half + 1, dtype=np.float64)
     kern = np.exp(-0.5 * (t / sigma_px) ** 2)
     # "full" then the centred slice: "same" returns the kernel's length for short profiles.
-    num = np.convolve(np.where(ok, x, 0.0), kern, mode="full")[half: half + n]
-    den = np.convolve(ok.astype(np.float64), kern, mode="full")[half: half + n]
+    num = np.convolve(np.where(ok, x, 0.0), kern, mode="full")[half : half + n]
+    den = np.convolve(ok.astype(np.float64), kern, mode="full")[half : half + n]
     with np.errstate(invalid="ignore", divide="ignore"):
         out = np.where(den >= 0.3 * kern.sum(), num / den, np.nan)
     return EdgeProfile(y_px=profile.y_px, x_px=out)
@@ -278,7 +278,7 @@ def hollow_depth_px(profile: EdgeProfile, y_top_px: float, y_bottom_px: float) -
     n = y.size
     third = max(n // 3, 1)
     i_up = int(np.argmin(x[:third]))
-    i_lo = n - third + int(np.argmin(x[n - third:]))
+    i_lo = n - third + int(np.argmin(x[n - third :]))
     p, q = np.array([x[i_up], y[i_up]]), np.array([x[i_lo], y[i_lo]])
     d = q - p
     length = float(np.hypot(*d))
@@ -288,8 +288,7 @@ def hollow_depth_px(profile: EdgeProfile, y_top_px: float, y_bottom_px: float) -
     if normal[0] < 0:
         normal = -normal
     dist = (np.stack([x, y], axis=1) - p) @ normal
-    return float(max(dist[i_up: i_lo + 1].max(), 0.0))
-
+    return float(max(dist[i_up : i_lo + 1].max(), 0.0))
 
 
 def fill_small_holes(mask: np.ndarray, max_gap_px: int, threshold: float = 0.5) -> np.ndarray:

@@ -122,9 +122,7 @@ def _floor_y(mask: np.ndarray, threshold: float = 0.5) -> float:
     return math.nan
 
 
-def outline_features(
-    mask: np.ndarray, xy_px: np.ndarray, side: Side
-) -> OutlineFeatures:
+def outline_features(mask: np.ndarray, xy_px: np.ndarray, side: Side) -> OutlineFeatures:
     """Trace the outline and compute the feature vector; never raises on poor data.
 
     Args:
@@ -163,8 +161,9 @@ def outline_features(
     if c1 - c0 < 3:
         return OutlineFeatures(nan_vec, empty, empty, floor, stature, math.nan, ("no_outline",))
     band = fill_small_holes(mask[r0:r1, c0:c1], int(HOLE_RATIO * stature))
-    back = _shift(smooth_profile(edge_profile(band, 0, r1 - r0, ref - c0, side="back"), sigma),
-                  c0, r0)
+    back = _shift(
+        smooth_profile(edge_profile(band, 0, r1 - r0, ref - c0, side="back"), sigma), c0, r0
+    )
     front = _shift(
         smooth_profile(edge_profile(band, 0, r1 - r0, ref - c0, side="front"), sigma), c0, r0
     )
@@ -185,18 +184,21 @@ def outline_features(
 
     # L1 and S1 first, then the feature levels: one call for all the back's chords.
     back_incl = chord_inclinations_deg(
-        back, levels((L1_LEVEL_RATIO, S1_LEVEL_RATIO) + FEATURE_LEVELS), half)
+        back, levels((L1_LEVEL_RATIO, S1_LEVEL_RATIO) + FEATURE_LEVELS), half
+    )
     shape_y = levels(SHAPE_LEVELS)
-    vec = np.concatenate([
-        [back_incl[0] - back_incl[1]],
-        back_incl[2:],
-        chord_inclinations_deg(front, levels(FEATURE_LEVELS), half),
+    vec = np.concatenate(
         [
-            inclination_deg(_p(xy_px, "knee", side), hip),
-            inclination_deg(hip, sh),
-            inclination_deg(_p(xy_px, "ankle", side), _p(xy_px, "knee", side)),
-        ],
-    ])
+            [back_incl[0] - back_incl[1]],
+            back_incl[2:],
+            chord_inclinations_deg(front, levels(FEATURE_LEVELS), half),
+            [
+                inclination_deg(_p(xy_px, "knee", side), hip),
+                inclination_deg(hip, sh),
+                inclination_deg(_p(xy_px, "ankle", side), _p(xy_px, "knee", side)),
+            ],
+        ]
+    )
     back_x = profile_xs_at(back, shape_y)
     front_x = profile_xs_at(front, shape_y)
     origin = float(np.mean(back_x))
@@ -281,8 +283,9 @@ def compute_posture_metrics(
     tilt = _estimate(tilt_model, _select(feats.vector, tilt_model))
     lordosis = _estimate(lordosis_model, _select(feats.vector, lordosis_model))
 
-    sh, hip, knee, ankle, ear = (_p(xy, k, side) for k in
-                                 ("shoulder", "hip", "knee", "ankle", "ear"))
+    sh, hip, knee, ankle, ear = (
+        _p(xy, k, side) for k in ("shoulder", "hip", "knee", "ankle", "ear")
+    )
     stature = feats.stature_px if math.isfinite(feats.stature_px) else math.nan
     trunk_len = float(np.hypot(*(sh - hip)))
     depth_ratio = feats.depth_px / trunk_len if trunk_len > 0 else math.nan

@@ -78,5 +78,11 @@ def rotate_points(xy: np.ndarray, width: int, height: int, roll_deg: float) -> n
 def rotate_mask(mask: np.ndarray, roll_deg: float) -> np.ndarray:
     """A person mask as it would be with a level camera (same size, bilinear)."""
     h, w = mask.shape
-    return cv2.warpAffine(mask, _rotation(w, h, roll_deg), (w, h), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+    return cv2.warpAffine(
+        mask,
+        _rotation(w, h, roll_deg),
+        (w, h),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=0.0,
+    )

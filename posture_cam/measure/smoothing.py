@@ -170,8 +170,10 @@ class SmoothingConfig:
         if not (math.isfinite(self.window_ms) and self.window_ms > 0):
             raise ValueError(f"window_ms must be positive, got {self.window_ms}")
         if not (math.isfinite(self.max_window_ms) and self.max_window_ms >= self.window_ms):
-            raise ValueError(f"max_window_ms must be finite and >= window_ms "
-                             f"({self.window_ms}), got {self.max_window_ms}")
+            raise ValueError(
+                f"max_window_ms must be finite and >= window_ms "
+                f"({self.window_ms}), got {self.max_window_ms}"
+            )
         if self.max_frames < 1:
             raise ValueError(f"max_frames must be at least 1, got {self.max_frames}")
         if self.min_frames < 1:
@@ -255,8 +257,9 @@ def _robust_columns(a: np.ndarray, k: float, floor: np.ndarray | float = 0.0) ->
         dev = np.abs(a - med)
         mad, _ = _column_medians(dev)
         # A relative tolerance so that values equal up to rounding count as equal when s = 0.
-        tol = np.maximum(np.maximum(k * MAD_TO_SD * mad, floor),
-                         1e-9 * np.maximum(1.0, np.abs(med)))
+        tol = np.maximum(
+            np.maximum(k * MAD_TO_SD * mad, floor), 1e-9 * np.maximum(1.0, np.abs(med))
+        )
         inside = dev <= tol
         n_kept = inside.sum(axis=0)
         # The mean as median + mean offset: exact for equal values, no overflow in the sum.
@@ -365,7 +368,12 @@ class WindowSummary:
 
 
 EMPTY_SUMMARY = WindowSummary(
-    status="waiting", n_frames=0, n_passed=0, span_ms=0.0, values={}, guidance=None,
+    status="waiting",
+    n_frames=0,
+    n_passed=0,
+    span_ms=0.0,
+    values={},
+    guidance=None,
     reasons=("No frames yet.",),
 )
 
@@ -382,7 +390,7 @@ def trim_window(
     start = now_ms - config.window_ms
     n_nominal = sum(1 for s in recent if s.timestamp_ms > start)
     keep = min(len(recent), max(n_nominal, config.min_frames), config.max_frames)
-    return tuple(recent[len(recent) - keep:])
+    return tuple(recent[len(recent) - keep :])
 
 
 def _majority_guidance(samples: Sequence[FrameSample]) -> Guidance | None:
@@ -410,19 +418,23 @@ def _smoothed_values(
     keys = list(names)
     nan = math.nan
     vals = np.array([[s.values.get(k, nan) for k in keys] for s in passing], dtype=np.float64)
-    pms = np.array([[s.plus_minus.get(k, nan) for k in keys] for s in passing],
-                   dtype=np.float64)
+    pms = np.array([[s.plus_minus.get(k, nan) for k in keys] for s in passing], dtype=np.float64)
     cal, n_cal = _column_medians(np.abs(pms))
     cal = np.where(n_cal > 0, cal, 0.0)
     cols = _robust_columns(vals, config.outlier_k, cal)
     out: dict[str, SmoothedValue] = {}
     for j, name in enumerate(keys):
-        v, sd, c, d = (float(cols.value[j]), float(cols.spread[j]), float(cal[j]),
-                       float(cols.drift[j]))
+        v, sd, c, d = (
+            float(cols.value[j]),
+            float(cols.spread[j]),
+            float(cal[j]),
+            float(cols.drift[j]),
+        )
         if cols.n_kept[j] == 0 or not math.isfinite(v) or not math.isfinite(math.hypot(sd, c)):
             continue
-        out[name] = SmoothedValue(v, sd, c, int(cols.n_kept[j]), int(cols.n_rejected[j]),
-                                  d if math.isfinite(d) else 0.0)
+        out[name] = SmoothedValue(
+            v, sd, c, int(cols.n_kept[j]), int(cols.n_rejected[j]), d if math.isfinite(d) else 0.0
+        )
     return out
 
 
@@ -457,9 +469,12 @@ def summarize_window(
 
     if ratio < config.min_pass_ratio:
         guidance = _majority_guidance(samples) or MEASURING
-        return summary("guidance", guidance,
-                       f"Only {ratio:.0%} of recent frames could be measured "
-                       f"(needs {config.min_pass_ratio:.0%}).")
+        return summary(
+            "guidance",
+            guidance,
+            f"Only {ratio:.0%} of recent frames could be measured "
+            f"(needs {config.min_pass_ratio:.0%}).",
+        )
     # Frames with a finite value, outliers included: rejecting a few must not hold back a
     # window that has enough frames (and outliers are a minority by construction).
     counts = {
@@ -469,8 +484,9 @@ def summarize_window(
     short = [name for name, c in counts.items() if c < config.min_frames]
     if short:
         have = min(counts.values())
-        return summary("measuring", MEASURING,
-                       f"Collecting frames ({have} of {config.min_frames}).")
+        return summary(
+            "measuring", MEASURING, f"Collecting frames ({have} of {config.min_frames})."
+        )
     relax = config.hysteresis if was_steady else 1.0
     moving = [
         f"{name} is still moving ({values[name].drift:+.1f} within the window, "

@@ -46,7 +46,7 @@ def _label(img: np.ndarray, text: str, org: tuple[int, int], size: float) -> Non
     r0, c0 = max(top, 0), max(left, 0)
     r1, c1 = min(top + box.shape[0], h), min(left + box.shape[1], w)
     if r1 > r0 and c1 > c0:
-        img[r0:r1, c0:c1] = box[r0 - top: r1 - top, c0 - left: c1 - left]
+        img[r0:r1, c0:c1] = box[r0 - top : r1 - top, c0 - left : c1 - left]
 
 
 @functools.lru_cache(maxsize=64)
@@ -98,8 +98,11 @@ def _metrics_shapes(metrics: PostureMetrics, scale: float) -> _MetricsShapes:
                 # The outline has a point on every row; within half a pixel of them (drawn
                 # at 1/16 px) a few dozen segments do, and anti-aliased thick segments are
                 # what costs: 0.2 ms per outline on every live frame with one per row.
-                poly = cv2.approxPolyDP((line * scale).astype(np.float32).reshape(-1, 1, 2),
-                                        _OUTLINE_TOLERANCE_PX, False)
+                poly = cv2.approxPolyDP(
+                    (line * scale).astype(np.float32).reshape(-1, 1, 2),
+                    _OUTLINE_TOLERANCE_PX,
+                    False,
+                )
                 outlines.append((np.round(poly * 16).astype(np.int32), color))
         for chord, name in ((g.l1_chord_px, "L1"), (g.s1_chord_px, "S1")):
             if np.isfinite(chord).all():
@@ -164,8 +167,14 @@ def draw_overlay(
         ankle = pose.xy_px[near_side_index("ankle", metrics.near_side)]
         top = g.floor_y_px - g.stature_px
         x = int(round(ankle[0] * scale))
-        cv2.line(out, (x, int(top * scale)), (x, int(g.floor_y_px * scale)),
-                 COLORS["plumb"], max(1, lw // 2), cv2.LINE_AA)
+        cv2.line(
+            out,
+            (x, int(top * scale)),
+            (x, int(g.floor_y_px * scale)),
+            COLORS["plumb"],
+            max(1, lw // 2),
+            cv2.LINE_AA,
+        )
     y = int(30 * fs * 1.6)
     for text in shapes.texts:
         _label(out, text, (10, y), fs)

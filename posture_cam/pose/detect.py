@@ -51,8 +51,11 @@ class DetectorOptions:
             raise ValueError(f"mode must be 'image' or 'video', got {self.mode!r}")
         if self.num_poses < 1:
             raise ValueError(f"num_poses must be at least 1, got {self.num_poses}")
-        for name in ("min_detection_confidence", "min_presence_confidence",
-                     "min_tracking_confidence"):
+        for name in (
+            "min_detection_confidence",
+            "min_presence_confidence",
+            "min_tracking_confidence",
+        ):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be within 0..1, got {value}")

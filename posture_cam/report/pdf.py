@@ -54,8 +54,7 @@ from .wording import (
     reason_line,
 )
 
-__all__ = ["HISTORY_TABLE_ROWS", "build_pdf", "find_fonts", "FontNotFoundError",
-           "ReportFonts"]
+__all__ = ["HISTORY_TABLE_ROWS", "build_pdf", "find_fonts", "FontNotFoundError", "ReportFonts"]
 
 HISTORY_TABLE_ROWS = 10
 """How many of the most recent checks the history table lists."""
@@ -164,8 +163,13 @@ class _ReportPDF(FPDF):
         self.set_xy(self.l_margin, -12)
         self.set_font(_FAMILY, "", 7.5)
         self.set_text_color(*_MUTED)
-        self.cell(0, 5, "Wellness information, not a diagnosis. Made with posture_cam, "
-                  "on this computer.", new_x=XPos.LMARGIN, new_y=YPos.TOP)
+        self.cell(
+            0,
+            5,
+            "Wellness information, not a diagnosis. Made with posture_cam, on this computer.",
+            new_x=XPos.LMARGIN,
+            new_y=YPos.TOP,
+        )
         self.cell(0, 5, f"Page {self.page_no()} of {{nb}}", align="R")
 
 
@@ -186,8 +190,7 @@ def _gap(pdf: FPDF, mm: float) -> None:
     pdf.set_xy(pdf.get_x(), pdf.get_y() + mm)
 
 
-def _text_height(pdf: FPDF, text: str, w: float, h: float, size: float, style: str = ""
-                 ) -> float:
+def _text_height(pdf: FPDF, text: str, w: float, h: float, size: float, style: str = "") -> float:
     """Height of ``text`` wrapped in ``w`` mm, estimated from its width (cheap, a little
     generous): fpdf2's exact dry run costs as much as drawing."""
     pdf.set_font(_FAMILY, style, size)
@@ -205,17 +208,32 @@ def _heading(pdf: FPDF, text: str, size: float = 15, space_before: float = 2) ->
     _gap(pdf, 1.5)
 
 
-def _para(pdf: FPDF, text: str, *, size: float = 9.5, style: str = "",
-          color: tuple[int, int, int] = _INK, w: float = 0, h: float = 4.8) -> None:
+def _para(
+    pdf: FPDF,
+    text: str,
+    *,
+    size: float = 9.5,
+    style: str = "",
+    color: tuple[int, int, int] = _INK,
+    w: float = 0,
+    h: float = 4.8,
+) -> None:
     pdf.set_font(_FAMILY, style, size)
     pdf.set_text_color(*color)
     pdf.multi_cell(w, h, text, new_x=XPos.LEFT, new_y=YPos.NEXT, align="L")
     pdf.set_text_color(*_INK)
 
 
-def _bullets(pdf: FPDF, items: Iterable[str], *, size: float = 9.5, w: float = 0,
-             numbered: bool = False, color: tuple[int, int, int] = _INK, h: float = 4.8
-             ) -> None:
+def _bullets(
+    pdf: FPDF,
+    items: Iterable[str],
+    *,
+    size: float = 9.5,
+    w: float = 0,
+    numbered: bool = False,
+    color: tuple[int, int, int] = _INK,
+    h: float = 4.8,
+) -> None:
     x0 = pdf.get_x()
     width = (w or (pdf.w - pdf.r_margin - x0)) - 6
     pdf.set_font(_FAMILY, "", size)
@@ -231,8 +249,7 @@ def _bullets(pdf: FPDF, items: Iterable[str], *, size: float = 9.5, w: float = 0
     pdf.set_text_color(*_INK)
 
 
-def _bullets_height(pdf: FPDF, items: Iterable[str], w: float, h: float, size: float
-                    ) -> float:
+def _bullets_height(pdf: FPDF, items: Iterable[str], w: float, h: float, size: float) -> float:
     return sum(_text_height(pdf, item, w - 6, h, size) for item in items)
 
 
@@ -261,21 +278,24 @@ def _overview_table(pdf: FPDF, entries: Sequence[SessionEntry]) -> None:
         padding=(1.2, 1.5, 1.2, 1.5),
         **_TABLE_STYLE,
     ) as table:
-        table.row(("#", "Time", "Picture", "Pattern", "Confidence", "Pelvic tilt",
-                   "Lower-back curve"))
+        table.row(
+            ("#", "Time", "Picture", "Pattern", "Confidence", "Pelvic tilt", "Lower-back curve")
+        )
         for i, e in enumerate(entries, start=1):
             rec = e.record
             a = rec.get("assessment") or {}
             m = rec.get("metrics") or {}
-            table.row((
-                str(i),
-                f"{_short_time(e.created)}\n{e.source}",
-                e.name or "–",
-                str(a.get("title", "–")),
-                confidence_text(rec),
-                format_measure(m.get("pelvic_tilt_deg"), "°", decimals=0),
-                format_measure(m.get("lumbar_lordosis_deg"), "°", decimals=0),
-            ))
+            table.row(
+                (
+                    str(i),
+                    f"{_short_time(e.created)}\n{e.source}",
+                    e.name or "–",
+                    str(a.get("title", "–")),
+                    confidence_text(rec),
+                    format_measure(m.get("pelvic_tilt_deg"), "°", decimals=0),
+                    format_measure(m.get("lumbar_lordosis_deg"), "°", decimals=0),
+                )
+            )
 
 
 _METRICS_LINE_H = 4.2
@@ -327,8 +347,11 @@ def _entry_text(rec: Mapping[str, Any]) -> _EntryText:
         summary=str(a.get("summary", "")),
         reasons=[reason_line(r) for r in a.get("reasons") or []],
         problems=[str(p) for p in a.get("problems") or []] if pattern == "inconclusive" else [],
-        notes=[f"Note: {f.get('message', '')} {f.get('hint', '')}".strip()
-               for f in rec.get("findings") or [] if f.get("severity") == "warn"],
+        notes=[
+            f"Note: {f.get('message', '')} {f.get('hint', '')}".strip()
+            for f in rec.get("findings") or []
+            if f.get("severity") == "warn"
+        ],
     )
 
 
@@ -370,8 +393,14 @@ def _entry_section(pdf: FPDF, index: int, entry: SessionEntry) -> None:
     pdf.set_font(_FAMILY, "", 8.5)
     pdf.set_text_color(*_MUTED)
     source = "photo" if entry.source == "photo" else "live camera"
-    pdf.cell(0, 7, f"{source} · {_date_text(entry.created)}", align="R",
-             new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(
+        0,
+        7,
+        f"{source} · {_date_text(entry.created)}",
+        align="R",
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
     pdf.set_draw_color(*accent)
     pdf.set_line_width(0.6)
     pdf.line(pdf.l_margin, pdf.y, pdf.w - pdf.r_margin, pdf.y)
@@ -380,8 +409,13 @@ def _entry_section(pdf: FPDF, index: int, entry: SessionEntry) -> None:
 
     top = pdf.y
     if entry.overlay_jpeg:
-        pdf.image(io.BytesIO(entry.overlay_jpeg), x=pdf.l_margin + (_IMAGE_BOX_W_MM - img_w) / 2,
-                  y=top, w=img_w, h=img_h)
+        pdf.image(
+            io.BytesIO(entry.overlay_jpeg),
+            x=pdf.l_margin + (_IMAGE_BOX_W_MM - img_w) / 2,
+            y=top,
+            w=img_w,
+            h=img_h,
+        )
 
     pdf.set_xy(text_x, top)
     pdf.set_font(_FAMILY, "B", 12.5)
@@ -412,9 +446,16 @@ def _entry_section(pdf: FPDF, index: int, entry: SessionEntry) -> None:
 
 def _exercise_height(pdf: FPDF, ex: Exercise) -> float:
     w = pdf.epw
-    return (6 + _text_height(pdf, ex.why, w, 4.4, 8.8, "I") + 0.8
-            + _bullets_height(pdf, ex.steps, w, 4.5, 9) + 0.5 + 4.4
-            + _bullets_height(pdf, ex.cautions, w, 4.1, 8.3) + 3)
+    return (
+        6
+        + _text_height(pdf, ex.why, w, 4.4, 8.8, "I")
+        + 0.8
+        + _bullets_height(pdf, ex.steps, w, 4.5, 9)
+        + 0.5
+        + 4.4
+        + _bullets_height(pdf, ex.cautions, w, 4.1, 8.3)
+        + 3
+    )
 
 
 def _exercise_block(pdf: FPDF, ex: Exercise) -> None:
@@ -455,10 +496,14 @@ def _unique_patterns(entries: Sequence[SessionEntry]) -> list[str]:
 
 def _notes_section(pdf: FPDF, variants: Sequence[str]) -> None:
     _heading(pdf, "What the numbers mean, and what they don't", size=14, space_before=0)
-    _para(pdf, "The angles are estimates from the outline of the body in a picture: a camera "
-          "sees skin and clothes, not bones. They describe how you stood in that picture, on "
-          "that day; posture changes with tiredness, shoes and mood, and a single picture "
-          "says nothing about pain or its cause.", size=9.3)
+    _para(
+        pdf,
+        "The angles are estimates from the outline of the body in a picture: a camera "
+        "sees skin and clothes, not bones. They describe how you stood in that picture, on "
+        "that day; posture changes with tiredness, shoes and mood, and a single picture "
+        "says nothing about pain or its cause.",
+        size=9.3,
+    )
     _gap(pdf, 2.5)
 
     t, lo = THRESHOLDS.pelvic_tilt, THRESHOLDS.lumbar_lordosis
@@ -533,8 +578,10 @@ def _history_counts(trend: Trend) -> str:
     last = _local(trend.patterns[-1].time).strftime("%d %b %Y").lstrip("0")
     span = first if first == last else f"{first} to {last}"
     checks = "1 check" if n == 1 else f"{n} checks"
-    return (f"{checks} saved on this computer ({span}); {good} of them measured well "
-            "enough to count (side view, whole body, clean outline).")
+    return (
+        f"{checks} saved on this computer ({span}); {good} of them measured well "
+        "enough to count (side view, whole body, clean outline)."
+    )
 
 
 def _baseline_table(pdf: FPDF, trend: Trend) -> None:
@@ -553,13 +600,18 @@ def _baseline_table(pdf: FPDF, trend: Trend) -> None:
         padding=(1.3, 1.5, 1.3, 1.5),
         **_TABLE_STYLE,
     ) as table:
-        table.row(("Measure", "Baseline ± SDC", "Latest check", "Change", "SDC used",
-                   "Verdict"))
+        table.row(("Measure", "Baseline ± SDC", "Latest check", "Change", "SDC used", "Verdict"))
         for metric in TRACKED:
             ch = changes.get(metric)
             sdc = trend.report.sdc(metric)
-            point = next((p for p in reversed(trend.metrics[metric].points)
-                          if latest is not None and p.check_id == latest[0]), None)
+            point = next(
+                (
+                    p
+                    for p in reversed(trend.metrics[metric].points)
+                    if latest is not None and p.check_id == latest[0]
+                ),
+                None,
+            )
             row = table.row()
             row.cell(METRIC_NAMES[metric].capitalize())
             row.cell(_degrees(base.values[metric], sdc))
@@ -569,10 +621,8 @@ def _baseline_table(pdf: FPDF, trend: Trend) -> None:
             if ch is None:
                 row.cell("–")
             else:
-                verdict = ch.verdict + (f" ({ch.direction})" if ch.real and ch.direction
-                                        else "")
-                row.cell(verdict, style=FontFace(emphasis="BOLD",
-                                                 color=_VERDICT_INK[ch.verdict]))
+                verdict = ch.verdict + (f" ({ch.direction})" if ch.real and ch.direction else "")
+                row.cell(verdict, style=FontFace(emphasis="BOLD", color=_VERDICT_INK[ch.verdict]))
 
 
 def _trend_table(pdf: FPDF, trend: Trend, rows: int) -> None:
@@ -589,8 +639,9 @@ def _trend_table(pdf: FPDF, trend: Trend, rows: int) -> None:
         padding=(1.1, 1.5, 1.1, 1.5),
         **_TABLE_STYLE,
     ) as table:
-        table.row(("Date", "Pelvic tilt", "vs baseline", "Lower-back curve", "vs baseline",
-                   "Pattern"))
+        table.row(
+            ("Date", "Pelvic tilt", "vs baseline", "Lower-back curve", "vs baseline", "Pattern")
+        )
         for pp in trend.patterns[-rows:]:
             row = table.row()
             row.cell(_short_time(pp.time))
@@ -604,15 +655,18 @@ def _trend_table(pdf: FPDF, trend: Trend, rows: int) -> None:
                 ch = point.change
                 text = _change_cell(ch, pp.check_id in base_ids)
                 ink = _VERDICT_INK.get(ch.verdict) if ch is not None else None
-                row.cell(text, style=FontFace(color=ink) if ink and text != "baseline"
-                         else None)
+                row.cell(text, style=FontFace(color=ink) if ink and text != "baseline" else None)
             row.cell(pp.pattern.capitalize())
 
 
 _CHART_H_MM = 38.0
 _POINT_INK = {"baseline": (130, 130, 130), "no baseline yet": _INK, **_VERDICT_INK}
-_POINT_LABEL = {"baseline": "part of the baseline", "no baseline yet": "check (no baseline yet)",
-                "within noise": "within noise", "real change": "real change"}
+_POINT_LABEL = {
+    "baseline": "part of the baseline",
+    "no baseline yet": "check (no baseline yet)",
+    "within noise": "within noise",
+    "real change": "real change",
+}
 
 
 def _point_status(p: TrendPoint) -> str:
@@ -627,8 +681,9 @@ def _nice_step(span: float) -> float:
     return next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
 
 
-def _metric_chart(pdf: FPDF, trend: Trend, metric: str, x: float, y: float, w: float,
-                  h: float) -> None:
+def _metric_chart(
+    pdf: FPDF, trend: Trend, metric: str, x: float, y: float, w: float, h: float
+) -> None:
     """One metric over time: the baseline ± SDC band, each good check with its ± bar, the
     dot coloured by its verdict (grey: part of the baseline)."""
     mt = trend.metrics[metric]
@@ -696,8 +751,9 @@ def _metric_chart(pdf: FPDF, trend: Trend, metric: str, x: float, y: float, w: f
     pdf.cell((px1 - px0) / 2, 3.5, _local(pts[0].time).strftime("%d %b %Y").lstrip("0"))
     if t1 != t0:
         pdf.set_xy(px0 + (px1 - px0) / 2, py1 + 0.5)
-        pdf.cell((px1 - px0) / 2, 3.5, _local(pts[-1].time).strftime("%d %b %Y").lstrip("0"),
-                 align="R")
+        pdf.cell(
+            (px1 - px0) / 2, 3.5, _local(pts[-1].time).strftime("%d %b %Y").lstrip("0"), align="R"
+        )
     pdf.set_text_color(*_INK)
 
 
@@ -708,8 +764,7 @@ def _trend_charts(pdf: FPDF, trend: Trend) -> None:
     y = pdf.get_y()
     for i, metric in enumerate(TRACKED):
         with pdf.local_context():  # colours, line width and dashes stay inside
-            _metric_chart(pdf, trend, metric, pdf.l_margin + i * (w + gap), y, w,
-                          _CHART_H_MM)
+            _metric_chart(pdf, trend, metric, pdf.l_margin + i * (w + gap), y, w, _CHART_H_MM)
     pdf.set_xy(pdf.l_margin, y + 5.5 + _CHART_H_MM + 5)
     with pdf.local_context():
         pdf.set_font(_FAMILY, "", 7.5)
@@ -725,8 +780,7 @@ def _trend_charts(pdf: FPDF, trend: Trend) -> None:
             pdf.cell(pdf.get_string_width(label) + 5, 4, label)
             x = pdf.get_x()
         band = " · grey band: baseline ± SDC" if trend.baseline is not None else ""
-        pdf.cell(0, 4, f"vertical bar: ± typical error{band}",
-                 new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.cell(0, 4, f"vertical bar: ± typical error{band}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
 def _history_section(pdf: FPDF, trend: Trend) -> None:
@@ -737,28 +791,40 @@ def _history_section(pdf: FPDF, trend: Trend) -> None:
     _para(pdf, "Compared with your own baseline", size=10.5, style="B")
     _gap(pdf, 0.5)
     if base is None:
-        _para(pdf, " ".join(trend.summary_lines()) + " Each saved check is compared with "
-              "your baseline once there is one.", size=9.3)
+        _para(
+            pdf,
+            " ".join(trend.summary_lines()) + " Each saved check is compared with "
+            "your baseline once there is one.",
+            size=9.3,
+        )
     else:
         sdcs = ", ".join(f"{METRIC_NAMES[m]} ±{trend.report.sdc(m):.1f}°" for m in TRACKED)
-        _para(pdf, f"Your baseline is the {base.describe()}. Two checks of a posture that "
-              f"did not change can differ by up to {sdcs} (the smallest detectable change, "
-              "SDC, at 95 %); a change counts as real only beyond it.", size=9.3)
+        _para(
+            pdf,
+            f"Your baseline is the {base.describe()}. Two checks of a posture that "
+            f"did not change can differ by up to {sdcs} (the smallest detectable change, "
+            "SDC, at 95 %); a change counts as real only beyond it.",
+            size=9.3,
+        )
         _gap(pdf, 2.5)
         _baseline_table(pdf, trend)
         _gap(pdf, 2)
         latest = trend.latest_changes()
         if latest is None or latest[0] in base.check_ids:
-            note = ("Your latest check is part of the baseline: the next good check will be "
-                    "compared with it.")
+            note = (
+                "Your latest check is part of the baseline: the next good check will be "
+                "compared with it."
+            )
         else:
             cid, changes = latest
             when = next((_date_text(p.time) for p in trend.patterns if p.check_id == cid), "")
             sources = sorted({ch.sem_source for ch in changes.values() if ch.sem_source})
-            note = (f"Latest check: #{cid}, {when}. The SDC used for it combines the "
-                    "repeatability (SEM) of this check and of the baseline: 1.96 × "
-                    "√(check SEM² + baseline SEM²). This check's SEM came from "
-                    f"{', '.join(sources) or 'the bench'}.")
+            note = (
+                f"Latest check: #{cid}, {when}. The SDC used for it combines the "
+                "repeatability (SEM) of this check and of the baseline: 1.96 × "
+                "√(check SEM² + baseline SEM²). This check's SEM came from "
+                f"{', '.join(sources) or 'the bench'}."
+            )
         _para(pdf, note, size=8.5, color=_MUTED, h=4.3)
     _gap(pdf, 5)
     if any(trend.metrics[m].points for m in TRACKED):
@@ -772,14 +838,21 @@ def _history_section(pdf: FPDF, trend: Trend) -> None:
     _gap(pdf, 1)
     _trend_table(pdf, trend, n)
     _gap(pdf, 2)
-    _para(pdf, "Each angle ± its typical error. Much of that error is the same for you in "
-          "every picture, so it cancels in a change: a change is judged against the SDC, "
-          "not against the ±. Keep the set-up the same (camera height and distance, "
-          "clothes) so that checks compare.", size=8.5, color=_MUTED, h=4.3)
+    _para(
+        pdf,
+        "Each angle ± its typical error. Much of that error is the same for you in "
+        "every picture, so it cancels in a change: a change is judged against the SDC, "
+        "not against the ±. Keep the set-up the same (camera height and distance, "
+        "clothes) so that checks compare.",
+        size=8.5,
+        color=_MUTED,
+        h=4.3,
+    )
 
 
-def build_pdf(session: Session, *, generated: datetime | None = None,
-              history: Trend | None = None) -> bytes:
+def build_pdf(
+    session: Session, *, generated: datetime | None = None, history: Trend | None = None
+) -> bytes:
     """The session report as PDF bytes.
 
     Args:
@@ -807,8 +880,13 @@ def build_pdf(session: Session, *, generated: datetime | None = None,
     pdf.set_text_color(*_MUTED)
     entries = list(session.entries)
     n = len(entries)
-    pdf.cell(0, 6, f"Generated {_date_text(when)} · {n} result{'s' if n != 1 else ''}",
-             new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(
+        0,
+        6,
+        f"Generated {_date_text(when)} · {n} result{'s' if n != 1 else ''}",
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
     pdf.set_draw_color(*_RULE)
     pdf.line(pdf.l_margin, pdf.y + 2, pdf.w - pdf.r_margin, pdf.y + 2)
     _gap(pdf, 6)
@@ -817,8 +895,11 @@ def build_pdf(session: Session, *, generated: datetime | None = None,
         "A side-view check of the pelvis and lower back, from photos or the live camera. "
         "Each result estimates pelvic tilt and the lower-back curve with their typical error "
         "(±), names the pattern they suggest, and is followed by exercises that match it. "
-        + ("The next page compares your saved checks with your own baseline. "
-           if history is not None and history.patterns else "")
+        + (
+            "The next page compares your saved checks with your own baseline. "
+            if history is not None and history.patterns
+            else ""
+        )
         + "The last page explains what the numbers mean and what they don't.",
         size=9.8,
     )
@@ -844,8 +925,13 @@ def build_pdf(session: Session, *, generated: datetime | None = None,
     if patterns:
         pdf.add_page()
         _heading(pdf, "Exercises", size=15, space_before=0)
-        _para(pdf, "Chosen for the pattern found. Go gently, stop anything that hurts, and "
-              "build up over a few weeks.", size=9.3, color=_MUTED)
+        _para(
+            pdf,
+            "Chosen for the pattern found. Go gently, stop anything that hurts, and "
+            "build up over a few weeks.",
+            size=9.3,
+            color=_MUTED,
+        )
         shown: set[str] = set()
         for p in patterns:
             items = exercises_for(cast(Any, p))
@@ -856,8 +942,13 @@ def build_pdf(session: Session, *, generated: datetime | None = None,
                 pdf.add_page()
             _heading(pdf, f"For: {PATTERN_TITLES.get(p, p)}", size=12, space_before=4)
             if again:
-                _para(pdf, "Also: " + ", ".join(again) + " (described above).", size=9,
-                      style="I", color=_MUTED)
+                _para(
+                    pdf,
+                    "Also: " + ", ".join(again) + " (described above).",
+                    size=9,
+                    style="I",
+                    color=_MUTED,
+                )
                 _gap(pdf, 2)
             for ex in new:
                 if pdf.will_page_break(_exercise_height(pdf, ex)):

@@ -47,9 +47,12 @@ def _metrics_record(m: PostureMetrics) -> dict[str, Any]:
         if isinstance(v, Measurement):
             out[f.name] = {"value": _num(v.value), "plus_minus": _num(v.plus_minus)}
     out["camera_roll_deg"] = (
-        None if m.camera_roll_deg is None
-        else {"value": _num(m.camera_roll_deg.value),
-              "plus_minus": _num(m.camera_roll_deg.plus_minus)}
+        None
+        if m.camera_roll_deg is None
+        else {
+            "value": _num(m.camera_roll_deg.value),
+            "plus_minus": _num(m.camera_roll_deg.plus_minus),
+        }
     )
     out["flags"] = list(m.flags)
     return out
@@ -126,8 +129,16 @@ def analysis_record(a: PhotoAnalysis, model_variant: str | None = None) -> dict[
 
 
 CSV_COLUMNS = (
-    ("file", "model_variant", "read_ok", "people_found", "near_side", "measurable", "pattern",
-     "confidence")
+    (
+        "file",
+        "model_variant",
+        "read_ok",
+        "people_found",
+        "near_side",
+        "measurable",
+        "pattern",
+        "confidence",
+    )
     + tuple(k for name in METRIC_LABELS for k in (name, name + "_plus_minus"))
     + ("finding_codes", "messages")
 )

@@ -73,6 +73,7 @@ class Session:
         writer = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore")
         writer.writeheader()
         for e in self.entries:
-            writer.writerow({"time": e.created.isoformat(), "source": e.source,
-                             **csv_row(e.record)})
+            writer.writerow(
+                {"time": e.created.isoformat(), "source": e.source, **csv_row(e.record)}
+            )
         return buf.getvalue()

@@ -37,17 +37,31 @@ __all__ = [
 
 PHOTO_TIPS: tuple[tuple[str, str], ...] = (
     ("Side-on", "Stand with one shoulder pointing at the camera, looking straight ahead."),
-    ("Whole body", "Everything from the top of the head to the toes in the picture, feet "
-     "included, with a little space around."),
-    ("Camera at hip height", "About 2–3 m away, held level (not tilted up or down); a shelf "
-     "or a tripod helps."),
-    ("Fitted clothes", "Leggings or shorts and a fitted top, so the outline of the lower back "
-     "and buttocks shows; hair tied up if it covers the back."),
+    (
+        "Whole body",
+        "Everything from the top of the head to the toes in the picture, feet "
+        "included, with a little space around.",
+    ),
+    (
+        "Camera at hip height",
+        "About 2–3 m away, held level (not tilted up or down); a shelf or a tripod helps.",
+    ),
+    (
+        "Fitted clothes",
+        "Leggings or shorts and a fitted top, so the outline of the lower back "
+        "and buttocks shows; hair tied up if it covers the back.",
+    ),
     ("One person", "Only the person being checked in the picture."),
-    ("Plain background, good light", "A plain wall behind you and light from the front or "
-     "the side, not a bright window behind you."),
-    ("Relaxed standing", "Stand as you usually do, weight on both feet, arms hanging relaxed "
-     "and not behind your back."),
+    (
+        "Plain background, good light",
+        "A plain wall behind you and light from the front or "
+        "the side, not a bright window behind you.",
+    ),
+    (
+        "Relaxed standing",
+        "Stand as you usually do, weight on both feet, arms hanging relaxed "
+        "and not behind your back.",
+    ),
 )
 """How to take a photo the app can measure: (short title, one-sentence detail)."""
 
@@ -143,8 +157,9 @@ def format_plus_minus(plus_minus: Any, unit: str, *, decimals: int | None = None
     return f"± {p:.{d}f}{_unit_suffix(unit)}"
 
 
-def format_measure(entry: Mapping[str, Any] | None, unit: str, *,
-                   decimals: int | None = None) -> str:
+def format_measure(
+    entry: Mapping[str, Any] | None, unit: str, *, decimals: int | None = None
+) -> str:
     """A record's ``{"value", "plus_minus"}`` as ``18.2° ± 3.8°``; an en dash when missing."""
     if not entry or _finite(entry.get("value")) is None:
         return "–"

@@ -41,8 +41,7 @@ def conventions_table(doc: str | None = None) -> list[dict[str, str]]:
     """
     text = doc if doc is not None else (geometry.__doc__ or "")
     lines = text.splitlines()
-    rules = [i for i, line in enumerate(lines)
-             if "==" in line and set(line.strip()) <= {"=", " "}]
+    rules = [i for i, line in enumerate(lines) if "==" in line and set(line.strip()) <= {"=", " "}]
     if len(rules) < 3:
         return []
     rule = lines[rules[0]]
@@ -78,19 +77,23 @@ _VARIANT_ORDER = ("full", "lite", "heavy")
 def _accuracy() -> None:
     cal = load_calibration()
     rows = accuracy_rows(cal)
-    variants = sorted({r.variant for r in rows},
-                      key=lambda v: _VARIANT_ORDER.index(v) if v in _VARIANT_ORDER else 99)
+    variants = sorted(
+        {r.variant for r in rows},
+        key=lambda v: _VARIANT_ORDER.index(v) if v in _VARIANT_ORDER else 99,
+    )
     table = []
     for v in variants:
         tilt = next(r for r in rows if r.variant == v and r.metric == "pelvic_tilt_deg")
         lord = next(r for r in rows if r.variant == v and r.metric == "lumbar_lordosis_deg")
-        table.append({
-            "Pose model": v + (" (default for photos)" if v == "full" else ""),
-            "Pelvic tilt: mean error": f"{tilt.mae_deg:.1f}°",
-            "Pelvic tilt: 95 % of errors below": f"{tilt.p95_deg:.1f}°",
-            "Lower-back curve: mean error": f"{lord.mae_deg:.1f}°",
-            "Lower-back curve: 95 % of errors below": f"{lord.p95_deg:.1f}°",
-        })
+        table.append(
+            {
+                "Pose model": v + (" (default for photos)" if v == "full" else ""),
+                "Pelvic tilt: mean error": f"{tilt.mae_deg:.1f}°",
+                "Pelvic tilt: 95 % of errors below": f"{tilt.p95_deg:.1f}°",
+                "Lower-back curve: mean error": f"{lord.mae_deg:.1f}°",
+                "Lower-back curve: 95 % of errors below": f"{lord.p95_deg:.1f}°",
+            }
+        )
     st.dataframe(table, hide_index=True, width="stretch")
     st.markdown(
         "Measured by the accuracy bench on **synthetic** side views whose true angles are "
@@ -128,8 +131,9 @@ def _thresholds() -> None:
         hide_index=True,
         width="stretch",
     )
-    st.caption("Sources: " + " · ".join(
-        f"{n.label[:1].upper() + n.label[1:]}: {n.source}" for n in norms))
+    st.caption(
+        "Sources: " + " · ".join(f"{n.label[:1].upper() + n.label[1:]}: {n.source}" for n in norms)
+    )
     st.markdown(
         f"- Each angle becomes a standard score (how many SD from typical); the pattern "
         f"follows their mean. **Increased** above +{t.pattern_z:.1f} SD, **flattened** below "
@@ -161,8 +165,9 @@ def repeatability_rows() -> list[dict[str, str]]:
     rep = load_repeatability()
     rows = []
     for source, table in (("Photo", rep.photo), ("Live", rep.live)):
-        variants = sorted(table, key=lambda v: _VARIANT_ORDER.index(v)
-                          if v in _VARIANT_ORDER else 99)
+        variants = sorted(
+            table, key=lambda v: _VARIANT_ORDER.index(v) if v in _VARIANT_ORDER else 99
+        )
         for v in variants:
             row = {"Source": source, "Pose model": v}
             for metric in TRACKED:
@@ -230,8 +235,8 @@ def render_about_page() -> None:
     st.header("What the evidence says")
     st.markdown(EVIDENCE_NOTE)
     st.markdown(
-        "In that article, a tight psoas goes with an increased curve (\"duck butt\") and a "
-        "weak or overstretched one with a flattened curve (\"flat butt\"). Treat that link as "
+        'In that article, a tight psoas goes with an increased curve ("duck butt") and a '
+        'weak or overstretched one with a flattened curve ("flat butt"). Treat that link as '
         "a hypothesis, not a finding: the app measures posture, not muscles. What a camera "
         "can do reliably is track **your own** numbers over time, in the same set-up."
     )

@@ -88,13 +88,21 @@ def render_result_card(record_or_parts: RecordOrParts, *, show_table: bool = Tru
     color = PATTERN_COLORS.get(pattern, "gray")
     st.markdown(f"### :{color}[{title}]")
     c1, c2, c3 = st.columns(3)
-    c1.metric("Confidence", confidence_text(record),
-              help="How likely the call stays the same given the measurement error.")
-    c2.metric("Pelvic tilt", format_measure(metrics.get("pelvic_tilt_deg"), "°", decimals=0),
-              help="ASIS–PSIS angle, + = tipped forward (anterior).")
-    c3.metric("Lower-back curve",
-              format_measure(metrics.get("lumbar_lordosis_deg"), "°", decimals=0),
-              help="Surface lordosis between the L1 and S1 levels; larger = deeper hollow.")
+    c1.metric(
+        "Confidence",
+        confidence_text(record),
+        help="How likely the call stays the same given the measurement error.",
+    )
+    c2.metric(
+        "Pelvic tilt",
+        format_measure(metrics.get("pelvic_tilt_deg"), "°", decimals=0),
+        help="ASIS–PSIS angle, + = tipped forward (anterior).",
+    )
+    c3.metric(
+        "Lower-back curve",
+        format_measure(metrics.get("lumbar_lordosis_deg"), "°", decimals=0),
+        help="Surface lordosis between the L1 and S1 levels; larger = deeper hollow.",
+    )
     summary = str(a.get("summary", ""))
     if summary:
         st.markdown(summary)
@@ -112,8 +120,7 @@ def render_result_card(record_or_parts: RecordOrParts, *, show_table: bool = Tru
     rows = metric_rows(record)
     if show_table and rows:
         st.dataframe(
-            [{"Measure": r.label, "Value": r.value, "± typical error": r.plus_minus}
-             for r in rows],
+            [{"Measure": r.label, "Value": r.value, "± typical error": r.plus_minus} for r in rows],
             hide_index=True,
             width="stretch",
         )
@@ -151,8 +158,9 @@ def render_advice(pattern: Pattern | str) -> None:
     """The general advice for ``pattern`` as a short list, and the disclaimer."""
     items = general_advice(str(pattern))  # type: ignore[arg-type]
     if items:
-        st.markdown("**Everyday advice**\n" + "\n".join(
-            f"- **{a.title}.** {a.text}" for a in items))
+        st.markdown(
+            "**Everyday advice**\n" + "\n".join(f"- **{a.title}.** {a.text}" for a in items)
+        )
     st.caption(DISCLAIMER)
 
 
@@ -184,7 +192,8 @@ def render_photo_guidance(findings: Sequence[Finding | Mapping[str, Any]]) -> No
             st.error(f"{f.get('message', '')} {f.get('hint', '')}".strip(), icon=":material/block:")
         return
     lines = [f"- {f.get('message', '')} *{f.get('hint', '')}*" for f in blocking]
-    st.warning("**We couldn't measure this picture.**\n" + "\n".join(lines),
-               icon=":material/photo_camera:")
+    st.warning(
+        "**We couldn't measure this picture.**\n" + "\n".join(lines), icon=":material/photo_camera:"
+    )
     st.markdown("**How to take a photo that works**")
     render_photo_tips()

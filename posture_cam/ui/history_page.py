@@ -64,8 +64,9 @@ def save_to_history(
 ) -> int:
     """Save one result to the default history file and return its id (no Streamlit calls)."""
     with HistoryStore() as store:
-        return store.add(record, source=source, variant=variant, note=note, label=label,
-                         image_jpeg=image_jpeg)
+        return store.add(
+            record, source=source, variant=variant, note=note, label=label, image_jpeg=image_jpeg
+        )
 
 
 def render_save_to_history(
@@ -87,28 +88,45 @@ def render_save_to_history(
     """
     saved: dict[str, int] = st.session_state.setdefault(_KEY_SAVED, {})
     if key in saved:
-        st.button(f"Saved to history (#{saved[key]})", key=f"{key}_done", disabled=True,
-                  icon=":material/check:", width=width)
+        st.button(
+            f"Saved to history (#{saved[key]})",
+            key=f"{key}_done",
+            disabled=True,
+            icon=":material/check:",
+            width=width,
+        )
         return saved[key]
     if not record.get("measurable"):
         return None
-    with st.popover("Save to history", icon=":material/bookmark_add:", key=f"{key}_popover",
-                    width=width,
-                    help="Keep the numbers in your history on this computer, to follow "
-                         "change against your own baseline."):
-        label = st.text_input("Label (optional)", key=f"{key}_label",
-                              placeholder="e.g. morning, after stretching")
+    with st.popover(
+        "Save to history",
+        icon=":material/bookmark_add:",
+        key=f"{key}_popover",
+        width=width,
+        help="Keep the numbers in your history on this computer, to follow "
+        "change against your own baseline.",
+    ):
+        label = st.text_input(
+            "Label (optional)", key=f"{key}_label", placeholder="e.g. morning, after stretching"
+        )
         note = st.text_input("Note (optional)", key=f"{key}_note")
         keep_picture = False
         if image_jpeg is not None:
             keep_picture = st.checkbox(
-                "Also keep the picture", key=f"{key}_picture",
-                help="Off by default: the history keeps numbers only.")
+                "Also keep the picture",
+                key=f"{key}_picture",
+                help="Off by default: the history keeps numbers only.",
+            )
         if st.button("Save", key=f"{key}_save", type="primary"):
             try:
-                cid = save_to_history(record, source=source, variant=variant, note=note,
-                                      label=label,
-                                      image_jpeg=image_jpeg if keep_picture else None)
+                cid = save_to_history(
+                    record,
+                    source=source,
+                    variant=variant,
+                    note=note,
+                    label=label,
+                    image_jpeg=image_jpeg if keep_picture else None,
+                )
             except HistoryError as exc:
                 st.error(f"Not saved: {exc}")
                 return None
@@ -127,16 +145,20 @@ def history_table_rows(checks: list[Check], trend: Trend) -> list[dict[str, Any]
     base_ids = set(trend.baseline.check_ids) if trend.baseline is not None else set()
     rows = []
     for c in reversed(checks):
-        row: dict[str, Any] = {"ID": c.id, "Date": _local(c.time),
-                               "Source": c.source.capitalize(), "Pattern": c.pattern}
+        row: dict[str, Any] = {
+            "ID": c.id,
+            "Date": _local(c.time),
+            "Source": c.source.capitalize(),
+            "Pattern": c.pattern,
+        }
         for metric in TRACKED:
             m = c.metric(metric)
             name = METRIC_NAMES[metric].capitalize()
-            row[name] = (f"{m.value:.1f}° ± {m.plus_minus:.1f}°"
-                         if c.good and m is not None else "–")
+            row[name] = f"{m.value:.1f}° ± {m.plus_minus:.1f}°" if c.good and m is not None else "–"
             ch = (changes.get(c.id) or {}).get(metric)
-            row[f"{name} vs baseline"] = ("baseline" if c.id in base_ids
-                                          else ch.short_text() if ch else "–")
+            row[f"{name} vs baseline"] = (
+                "baseline" if c.id in base_ids else ch.short_text() if ch else "–"
+            )
         row["Label"] = c.label or ""
         row["Note"] = c.note or ""
         rows.append(row)
@@ -164,26 +186,36 @@ def metric_chart(trend: Trend, metric: str) -> alt.LayerChart | None:
     layers: list[alt.Chart] = []
     if trend.metrics[metric].baseline is not None:
         base = alt.Chart(df)
-        layers.append(base.mark_area(opacity=0.15, color="#808080").encode(
-            x=x, y="baseline_lower:Q", y2="baseline_upper:Q"))
-        layers.append(base.mark_line(strokeDash=[4, 4], color="#808080").encode(
-            x=x, y="baseline:Q"))
+        layers.append(
+            base.mark_area(opacity=0.15, color="#808080").encode(
+                x=x, y="baseline_lower:Q", y2="baseline_upper:Q"
+            )
+        )
+        layers.append(
+            base.mark_line(strokeDash=[4, 4], color="#808080").encode(x=x, y="baseline:Q")
+        )
     chart = alt.Chart(df)
     layers.append(chart.mark_rule().encode(x=x, y="lower:Q", y2="upper:Q"))
-    layers.append(chart.mark_point(filled=True, size=70).encode(
-        x=x,
-        y=alt.Y("value:Q", title=f"{name} (°)", scale=alt.Scale(zero=False)),
-        color=alt.Color("status:N", title="Change",
-                        scale=alt.Scale(domain=list(_VERDICT_COLORS),
-                                        range=list(_VERDICT_COLORS.values()))),
-        shape=alt.Shape("source:N", title="Source"),
-        tooltip=[alt.Tooltip("time:T", title="When", format="%Y-%m-%d %H:%M"),
-                 alt.Tooltip("value:Q", title=name, format=".1f"),
-                 alt.Tooltip("plus_minus:Q", title="±", format=".1f"),
-                 alt.Tooltip("change:Q", title="Change", format="+.1f"),
-                 alt.Tooltip("status:N", title="Verdict"),
-                 alt.Tooltip("check_id:Q", title="ID")],
-    ))
+    layers.append(
+        chart.mark_point(filled=True, size=70).encode(
+            x=x,
+            y=alt.Y("value:Q", title=f"{name} (°)", scale=alt.Scale(zero=False)),
+            color=alt.Color(
+                "status:N",
+                title="Change",
+                scale=alt.Scale(domain=list(_VERDICT_COLORS), range=list(_VERDICT_COLORS.values())),
+            ),
+            shape=alt.Shape("source:N", title="Source"),
+            tooltip=[
+                alt.Tooltip("time:T", title="When", format="%Y-%m-%d %H:%M"),
+                alt.Tooltip("value:Q", title=name, format=".1f"),
+                alt.Tooltip("plus_minus:Q", title="±", format=".1f"),
+                alt.Tooltip("change:Q", title="Change", format="+.1f"),
+                alt.Tooltip("status:N", title="Verdict"),
+                alt.Tooltip("check_id:Q", title="ID"),
+            ],
+        )
+    )
     return alt.LayerChart(layer=layers).properties(title=name.capitalize(), height=240)
 
 
@@ -192,30 +224,55 @@ def pattern_chart(trend: Trend) -> alt.Chart | None:
     pts = [p for p in trend.patterns if p.level is not None]
     if not pts:
         return None
-    df = pd.DataFrame({"time": pd.to_datetime([p.time for p in pts], utc=True),
-                       "level": [p.level for p in pts],
-                       "pattern": [p.pattern for p in pts]})
-    axis = alt.Axis(values=list(_PATTERN_AXIS), labelExpr=(
-        "datum.value == 1 ? 'increased' : datum.value == -1 ? 'flattened' : 'neutral'"))
-    return alt.Chart(df).mark_line(interpolate="step-after", point=True).encode(
-        x=alt.X("time:T", title=None),
-        y=alt.Y("level:Q", title="Pattern", axis=axis, scale=alt.Scale(domain=[-1.3, 1.3])),
-        tooltip=[alt.Tooltip("time:T", title="When", format="%Y-%m-%d %H:%M"),
-                 alt.Tooltip("pattern:N", title="Pattern")],
-    ).properties(title="Pattern over time", height=160)
+    df = pd.DataFrame(
+        {
+            "time": pd.to_datetime([p.time for p in pts], utc=True),
+            "level": [p.level for p in pts],
+            "pattern": [p.pattern for p in pts],
+        }
+    )
+    axis = alt.Axis(
+        values=list(_PATTERN_AXIS),
+        labelExpr=("datum.value == 1 ? 'increased' : datum.value == -1 ? 'flattened' : 'neutral'"),
+    )
+    return (
+        alt.Chart(df)
+        .mark_line(interpolate="step-after", point=True)
+        .encode(
+            x=alt.X("time:T", title=None),
+            y=alt.Y("level:Q", title="Pattern", axis=axis, scale=alt.Scale(domain=[-1.3, 1.3])),
+            tooltip=[
+                alt.Tooltip("time:T", title="When", format="%Y-%m-%d %H:%M"),
+                alt.Tooltip("pattern:N", title="Pattern"),
+            ],
+        )
+        .properties(title="Pattern over time", height=160)
+    )
 
 
 def _baseline_controls(checks: list[Check]) -> tuple[int, datetime | None, datetime | None]:
-    mode = st.radio("Baseline", ["First good checks", "A date range"], horizontal=True,
-                    key="history_baseline_mode",
-                    help="Your reference: the median of these checks.")
+    mode = st.radio(
+        "Baseline",
+        ["First good checks", "A date range"],
+        horizontal=True,
+        key="history_baseline_mode",
+        help="Your reference: the median of these checks.",
+    )
     if mode == "First good checks":
-        n = int(st.number_input("How many", min_value=1, max_value=20,
-                                value=DEFAULT_BASELINE_N, key="history_baseline_n"))
+        n = int(
+            st.number_input(
+                "How many",
+                min_value=1,
+                max_value=20,
+                value=DEFAULT_BASELINE_N,
+                key="history_baseline_n",
+            )
+        )
         return n, None, None
     first = checks[0].time.astimezone().date()
-    picked = st.date_input("From – to", value=(first, first + timedelta(days=6)),
-                           key="history_baseline_range")
+    picked = st.date_input(
+        "From – to", value=(first, first + timedelta(days=6)), key="history_baseline_range"
+    )
     if isinstance(picked, tuple | list) and len(picked) == 2:
         a, b = picked
     else:
@@ -258,9 +315,12 @@ def render_history_page() -> None:
         "Numbers only: pictures are kept only for checks where you asked for it."
     )
     if not checks:
-        st.info("No checks saved yet. On **Photo check** or **Live check**, press **Save to "
-                "history** on a result. Tip: for your baseline, take three checks on the "
-                "first day, stepping away between them.", icon="📈")
+        st.info(
+            "No checks saved yet. On **Photo check** or **Live check**, press **Save to "
+            "history** on a result. Tip: for your baseline, take three checks on the "
+            "first day, stepping away between them.",
+            icon="📈",
+        )
         return
 
     n, since, until = _baseline_controls(checks)
@@ -269,20 +329,27 @@ def render_history_page() -> None:
     b = report.baseline
     if b is None:
         if report.needed:
-            st.info(f"No baseline yet: {report.needed} more good check"
-                    f"{'s' if report.needed != 1 else ''} needed (the baseline is the median "
-                    f"of the first {n}).")
+            st.info(
+                f"No baseline yet: {report.needed} more good check"
+                f"{'s' if report.needed != 1 else ''} needed (the baseline is the median "
+                f"of the first {n})."
+            )
         else:
             st.info("No good check in the chosen range: pick other dates.")
     else:
         cols = st.columns(len(TRACKED))
         for col, metric in zip(cols, TRACKED, strict=True):
-            col.metric(f"Baseline {METRIC_NAMES[metric]}", f"{b.values[metric]:.1f}°",
-                       help=f"Changes within ±{report.sdc(metric):.1f}° are within noise.")
-        st.caption(f"Baseline: {b.describe()}. Smallest detectable change (95 %): "
-                   + ", ".join(f"{METRIC_NAMES[m]} ±{report.sdc(m):.1f}°" for m in TRACKED)
-                   + ": how much two checks of an unchanged posture can differ, from measured "
-                   "repeatability.")
+            col.metric(
+                f"Baseline {METRIC_NAMES[metric]}",
+                f"{b.values[metric]:.1f}°",
+                help=f"Changes within ±{report.sdc(metric):.1f}° are within noise.",
+            )
+        st.caption(
+            f"Baseline: {b.describe()}. Smallest detectable change (95 %): "
+            + ", ".join(f"{METRIC_NAMES[m]} ±{report.sdc(m):.1f}°" for m in TRACKED)
+            + ": how much two checks of an unchanged posture can differ, from measured "
+            "repeatability."
+        )
         latest = trend.latest_changes()
         if latest is not None and latest[0] not in b.check_ids:
             cid, changes = latest
@@ -301,18 +368,33 @@ def render_history_page() -> None:
     st.subheader("All checks")
     st.dataframe(history_table_rows(checks, trend), hide_index=True, width="stretch")
     stamp = datetime.now().strftime("%Y%m%d")
-    st.download_button("Export CSV", data=csv_buf.getvalue(),
-                       file_name=f"posture-history-{stamp}.csv", mime="text/csv",
-                       icon=":material/table:", on_click="ignore")
+    st.download_button(
+        "Export CSV",
+        data=csv_buf.getvalue(),
+        file_name=f"posture-history-{stamp}.csv",
+        mime="text/csv",
+        icon=":material/table:",
+        on_click="ignore",
+    )
 
     with st.expander("Delete checks"):
         ids = [c.id for c in reversed(checks)]
-        labels = {c.id: f"#{c.id} · {_local(c.time)} · {c.source} · {c.pattern}"
-                  for c in checks}
-        chosen = st.selectbox("Check", ids, format_func=lambda i: labels[i],
-                              key="history_delete_id")
-        st.button("Delete this check", on_click=_delete_one, args=(chosen,),
-                  icon=":material/delete:", key="history_delete_one")
+        labels = {c.id: f"#{c.id} · {_local(c.time)} · {c.source} · {c.pattern}" for c in checks}
+        chosen = st.selectbox(
+            "Check", ids, format_func=lambda i: labels[i], key="history_delete_id"
+        )
+        st.button(
+            "Delete this check",
+            on_click=_delete_one,
+            args=(chosen,),
+            icon=":material/delete:",
+            key="history_delete_one",
+        )
         confirm = st.checkbox("Yes, delete every saved check", key="history_confirm_all")
-        st.button("Delete all", on_click=_delete_all, disabled=not confirm,
-                  icon=":material/delete_sweep:", key="history_delete_all")
+        st.button(
+            "Delete all",
+            on_click=_delete_all,
+            disabled=not confirm,
+            icon=":material/delete_sweep:",
+            key="history_delete_all",
+        )

@@ -166,8 +166,11 @@ def live_processor(variant: str) -> LiveProcessor:
         current.close()
         with _OPEN_LOCK:
             _OPEN.discard(current)
-    proc = LiveProcessor(video_detector_factory(variant), variant,
-                         people_detector_factory=people_detector_factory(variant))
+    proc = LiveProcessor(
+        video_detector_factory(variant),
+        variant,
+        people_detector_factory=people_detector_factory(variant),
+    )
     with _OPEN_LOCK:
         _OPEN.add(proc)
     st.session_state[KEY_LIVE_PROCESSOR] = proc
@@ -232,22 +235,33 @@ def _status_badge(s: LiveState) -> None:
 def _numbers(s: LiveState) -> None:
     values = s.summary.values
     c1, c2 = st.columns(2)
-    for col, name, label in ((c1, "pelvic_tilt_deg", "Pelvic tilt"),
-                             (c2, "lumbar_lordosis_deg", "Lower-back curve")):
+    for col, name, label in (
+        (c1, "pelvic_tilt_deg", "Pelvic tilt"),
+        (c2, "lumbar_lordosis_deg", "Lower-back curve"),
+    ):
         sv = values.get(name)
-        shown = (format_measure({"value": sv.value, "plus_minus": sv.plus_minus}, "°",
-                                decimals=1) if sv is not None else "–")
-        col.metric(label, shown,
-                   help="Median over the last ~2 s; ± combines its spread and the "
-                        "typical calibration error.")
+        shown = (
+            format_measure({"value": sv.value, "plus_minus": sv.plus_minus}, "°", decimals=1)
+            if sv is not None
+            else "–"
+        )
+        col.metric(
+            label,
+            shown,
+            help="Median over the last ~2 s; ± combines its spread and the "
+            "typical calibration error.",
+        )
     rows = []
     for name, (label, unit) in METRIC_LABELS.items():
         if name in ("pelvic_tilt_deg", "lumbar_lordosis_deg") or name not in values:
             continue
         sv = values[name]
-        rows.append({"Measure": label,
-                     "Value": format_measure({"value": sv.value, "plus_minus": sv.plus_minus},
-                                             unit)})
+        rows.append(
+            {
+                "Measure": label,
+                "Value": format_measure({"value": sv.value, "plus_minus": sv.plus_minus}, unit),
+            }
+        )
     if rows:
         with st.expander("All measures"):
             st.dataframe(rows, hide_index=True, width="stretch")
@@ -281,15 +295,19 @@ def _live_panel() -> None:
         )
     kept = st.session_state.get(KEY_LIVE_LAST_KEPT)
     if kept:
-        kept_slot.success(f"Kept “{kept[0]}” ({kept[1]}). Open **Report** to see or download "
-                          "it.", icon="✅")
+        kept_slot.success(
+            f"Kept “{kept[0]}” ({kept[1]}). Open **Report** to see or download it.", icon="✅"
+        )
     entry = _last_kept_entry()
     if entry is not None:
         with save_slot:
             render_save_to_history(
-                entry.record, source="live",
+                entry.record,
+                source="live",
                 variant=str(entry.record.get("model_variant") or proc.variant),
-                key=f"hist_{entry.entry_id}", image_jpeg=entry.overlay_jpeg, width="stretch",
+                key=f"hist_{entry.entry_id}",
+                image_jpeg=entry.overlay_jpeg,
+                width="stretch",
             )
 
 
@@ -299,8 +317,11 @@ def _live_status(s: LiveState, live: bool) -> None:
         if s.frames_processed:
             st.info("The camera is stopped. Press **Start** to measure again.", icon="⏸️")
         else:
-            st.info("Press **Start** below the video and allow the camera. Stand side-on, "
-                    "2–3 m away, with your whole body in view.", icon="🎥")
+            st.info(
+                "Press **Start** below the video and allow the camera. Stand side-on, "
+                "2–3 m away, with your whole body in view.",
+                icon="🎥",
+            )
     else:
         _status_badge(s)
         if s.error:
@@ -339,9 +360,11 @@ def _render_live(variant: str) -> None:
             media_stream_constraints={"video": {"width": 640, "height": 480}, "audio": False},
             async_processing=True,
         )
-        st.caption("The video shows the near-side landmarks, the back outline (red), the "
-                   "tangents at L1 and S1 (yellow) and the plumb line (green); the bar "
-                   "at the bottom says what to do.")
+        st.caption(
+            "The video shows the near-side landmarks, the back outline (red), the "
+            "tangents at L1 and S1 (yellow) and the plumb line (green); the bar "
+            "at the bottom says what to do."
+        )
     with panel:
         _live_panel()
 
@@ -357,8 +380,10 @@ def _keep_snapshot(record: dict[str, Any], overlay: bytes | None, key: str) -> N
 def _render_snapshot() -> None:
     from .photo_page import analyze_photo
 
-    st.caption("A single picture from the camera, analysed like an uploaded photo. Use it "
-               "when the live video does not connect.")
+    st.caption(
+        "A single picture from the camera, analysed like an uploaded photo. Use it "
+        "when the live video does not connect."
+    )
     shot = st.camera_input("Take a side-on picture", key="live_camera_input")
     if shot is None:
         return
@@ -388,16 +413,24 @@ def _render_snapshot() -> None:
         render_result_card(record)
         kept = st.session_state.get(KEY_SNAPSHOT_KEPT) == result.key
         keep_col, save_col = st.columns(2)
-        keep_col.button("Kept in report ✓" if kept else "Keep in report", key="snapshot_keep",
-                        disabled=kept, type="primary", on_click=_keep_snapshot,
-                        args=(record, result.overlay_jpeg, result.key), width="stretch")
+        keep_col.button(
+            "Kept in report ✓" if kept else "Keep in report",
+            key="snapshot_keep",
+            disabled=kept,
+            type="primary",
+            on_click=_keep_snapshot,
+            args=(record, result.overlay_jpeg, result.key),
+            width="stretch",
+        )
         if record.get("measurable"):
             with save_col:
                 # Analysed like a photo, so saved as one (the photo repeatability applies).
                 render_save_to_history(
-                    record, source="photo",
+                    record,
+                    source="photo",
                     variant=str(record.get("model_variant") or state.model_variant()),
-                    key=f"hist_{result.key}", image_jpeg=result.overlay_jpeg,
+                    key=f"hist_{result.key}",
+                    image_jpeg=result.overlay_jpeg,
                     width="stretch",
                 )
     render_exercises(record["assessment"]["pattern"])
@@ -423,8 +456,13 @@ def render_live_page() -> None:
             format_func=lambda v: LIVE_VARIANTS.get(v, v),
             help="Changing the model restarts the measurement.",
         )
-    mode = st.radio("Mode", [MODE_LIVE, MODE_SNAPSHOT], key=KEY_LIVE_MODE, horizontal=True,
-                    label_visibility="collapsed")
+    mode = st.radio(
+        "Mode",
+        [MODE_LIVE, MODE_SNAPSHOT],
+        key=KEY_LIVE_MODE,
+        horizontal=True,
+        label_visibility="collapsed",
+    )
     if mode == MODE_SNAPSHOT:
         _render_snapshot()
     else:

@@ -107,23 +107,25 @@ def available_samples() -> list[Sample]:
     return [s for s in SAMPLES if (folder / s.file).is_file()]
 
 
-def encode_jpeg(rgb: np.ndarray, max_side_px: int = OVERLAY_MAX_SIDE_PX, quality: int = 88
-                ) -> bytes:
+def encode_jpeg(
+    rgb: np.ndarray, max_side_px: int = OVERLAY_MAX_SIDE_PX, quality: int = 88
+) -> bytes:
     """JPEG bytes of an RGB image, downscaled (area-averaged) to ``max_side_px`` at most."""
     h, w = rgb.shape[:2]
     scale = max(h, w) / max_side_px
     if scale > 1:
-        rgb = cv2.resize(rgb, (max(1, round(w / scale)), max(1, round(h / scale))),
-                         interpolation=cv2.INTER_AREA)
-    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
-                           [cv2.IMWRITE_JPEG_QUALITY, quality])
+        rgb = cv2.resize(
+            rgb, (max(1, round(w / scale)), max(1, round(h / scale))), interpolation=cv2.INTER_AREA
+        )
+    ok, buf = cv2.imencode(
+        ".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality]
+    )
     if not ok:
         raise RuntimeError("could not encode the overlay as JPEG")
     return bytes(buf.tobytes())
 
 
-def analyze_photo(data: bytes, name: str, detector: PoseDetector, *, key: str = ""
-                  ) -> PhotoResult:
+def analyze_photo(data: bytes, name: str, detector: PoseDetector, *, key: str = "") -> PhotoResult:
     """Analyse one photo and draw its overlay (no Streamlit calls: testable on its own).
 
     A file that cannot be read gives a result whose findings say why; other errors raise.
@@ -132,8 +134,7 @@ def analyze_photo(data: bytes, name: str, detector: PoseDetector, *, key: str = 
     overlay = None
     if a.image is not None:
         pose = a.detection.person if a.detection is not None else None
-        drawn = draw_overlay(a.image.rgb, pose, a.metrics, scale=a.scale,
-                             side=a.gates.near_side)
+        drawn = draw_overlay(a.image.rgb, pose, a.metrics, scale=a.scale, side=a.gates.near_side)
         overlay = encode_jpeg(drawn)
     record = analysis_record(a, detector.options.variant)
     return PhotoResult(key=key, name=name, record=record, overlay_jpeg=overlay)
@@ -178,27 +179,42 @@ def _render_one(result: PhotoResult, index: int, history_key: str | None = None)
         with action:
             if record.get("metrics") is not None:
                 if _kept_entry_id(result) is not None:
-                    st.button("Kept in report ✓", key=f"kept_{index}_{result.key}",
-                              disabled=True, width="stretch")
+                    st.button(
+                        "Kept in report ✓",
+                        key=f"kept_{index}_{result.key}",
+                        disabled=True,
+                        width="stretch",
+                    )
                 else:
-                    st.button("Keep in report", key=f"keep_{index}_{result.key}",
-                              on_click=_keep, args=(result,), type="primary", width="stretch",
-                              help="Add this result and its picture to the session report.")
+                    st.button(
+                        "Keep in report",
+                        key=f"keep_{index}_{result.key}",
+                        on_click=_keep,
+                        args=(result,),
+                        type="primary",
+                        width="stretch",
+                        help="Add this result and its picture to the session report.",
+                    )
             if record.get("measurable"):
                 render_save_to_history(
-                    record, source="photo",
+                    record,
+                    source="photo",
                     variant=str(record.get("model_variant") or state.model_variant()),
                     key=history_key or f"hist_{result.key}",
-                    image_jpeg=result.overlay_jpeg, width="stretch",
+                    image_jpeg=result.overlay_jpeg,
+                    width="stretch",
                 )
         if result.overlay_jpeg is None:
             render_photo_guidance(record.get("findings") or [])
             return
         left, right = st.columns([2, 3], gap="large")
         with left:
-            caption = ("Near-side landmarks, back outline (red), tangents at L1 and S1 (yellow) "
-                       "and the plumb line through the ankle (green)."
-                       if record.get("metrics") else "What the pose model found.")
+            caption = (
+                "Near-side landmarks, back outline (red), tangents at L1 and S1 (yellow) "
+                "and the plumb line through the ankle (green)."
+                if record.get("metrics")
+                else "What the pose model found."
+            )
             st.image(result.overlay_jpeg, caption=caption, width="stretch")
         with right:
             if not record.get("measurable") and not record.get("metrics"):
@@ -211,8 +227,10 @@ def _render_one(result: PhotoResult, index: int, history_key: str | None = None)
 
 def _model_settings() -> None:
     with st.sidebar:
-        labels = {"full": "Full: calibrated, more accurate (default)",
-                  "lite": "Lite: faster, less accurate"}
+        labels = {
+            "full": "Full: calibrated, more accurate (default)",
+            "lite": "Lite: faster, less accurate",
+        }
         options = list(state.PHOTO_VARIANTS)
         current = state.model_variant()
         choice = st.radio(
@@ -292,8 +310,10 @@ def render_photo_page() -> None:
             items.append((sample.file, None, f"The sample could not be opened ({exc})."))
 
     if not items:
-        st.info("Choose a photo above, or try a sample to see what the result looks like.",
-                icon=":material/arrow_upward:")
+        st.info(
+            "Choose a photo above, or try a sample to see what the result looks like.",
+            icon=":material/arrow_upward:",
+        )
         return
 
     detector = _detector_or_help()

@@ -26,8 +26,7 @@ from posture_cam.ui import state
 
 from .components import pattern_badge
 
-__all__ = ["history_summary_markdown", "load_history_trend", "render_report_page",
-           "summary_rows"]
+__all__ = ["history_summary_markdown", "load_history_trend", "render_report_page", "summary_rows"]
 
 log = logging.getLogger(__name__)
 
@@ -44,15 +43,17 @@ def summary_rows(session: Session) -> list[dict[str, Any]]:
     for e in session.entries:
         rec = e.record
         m = rec.get("metrics") or {}
-        rows.append({
-            "Time": _when(e),
-            "Source": "Photo" if e.source == "photo" else "Live",
-            "Picture": e.name,
-            "Pattern": str((rec.get("assessment") or {}).get("title", "")),
-            "Confidence": confidence_text(rec),
-            "Pelvic tilt": format_measure(m.get("pelvic_tilt_deg"), "°", decimals=0),
-            "Lower-back curve": format_measure(m.get("lumbar_lordosis_deg"), "°", decimals=0),
-        })
+        rows.append(
+            {
+                "Time": _when(e),
+                "Source": "Photo" if e.source == "photo" else "Live",
+                "Picture": e.name,
+                "Pattern": str((rec.get("assessment") or {}).get("title", "")),
+                "Confidence": confidence_text(rec),
+                "Pelvic tilt": format_measure(m.get("pelvic_tilt_deg"), "°", decimals=0),
+                "Lower-back curve": format_measure(m.get("lumbar_lordosis_deg"), "°", decimals=0),
+            }
+        )
     return rows
 
 
@@ -83,8 +84,10 @@ def history_summary_markdown(trend: Trend) -> list[str]:
     out += lines[:2]
     latest = trend.latest_changes()
     if latest is None or latest[0] in trend.baseline.check_ids:
-        out.append("Your latest check is part of the baseline: the next good check will be "
-                   "compared with it.")
+        out.append(
+            "Your latest check is part of the baseline: the next good check will be "
+            "compared with it."
+        )
         return out
     cid, changes = latest
     out.append(f"**Latest check (#{cid}) against your baseline:**")
@@ -96,8 +99,10 @@ def history_summary_markdown(trend: Trend) -> list[str]:
 
 def _pdf_bytes(session: Session, trend: Trend | None) -> bytes:
     """The PDF for the current entries and history, rebuilt only when they change."""
-    ids = (tuple(e.entry_id for e in session.entries),
-           tuple(p.check_id for p in trend.patterns) if trend is not None else ())
+    ids = (
+        tuple(e.entry_id for e in session.entries),
+        tuple(p.check_id for p in trend.patterns) if trend is not None else (),
+    )
     cached = st.session_state.get(_KEY_PDF)
     if cached is not None and cached[0] == ids:
         return bytes(cached[1])
@@ -111,17 +116,21 @@ def _history_trend() -> Trend | None:
         return load_history_trend()
     except Exception as exc:  # noqa: BLE001 - the report of this session still works
         log.exception("history could not be read for the report")
-        st.warning(f"Your history could not be read, so the report leaves it out ({exc}).",
-                   icon=":material/warning:")
+        st.warning(
+            f"Your history could not be read, so the report leaves it out ({exc}).",
+            icon=":material/warning:",
+        )
         return None
 
 
 def _render_history(trend: Trend) -> None:
     st.subheader("Your history")
     st.markdown("\n\n".join(history_summary_markdown(trend)))
-    st.caption(f"From the history on this computer (`{default_history_path()}`). The PDF "
-               "includes this, a chart and your last checks; **History** shows every check "
-               "and lets you choose the baseline.")
+    st.caption(
+        f"From the history on this computer (`{default_history_path()}`). The PDF "
+        "includes this, a chart and your last checks; **History** shows every check "
+        "and lets you choose the baseline."
+    )
 
 
 def _remove(entry_id: str) -> None:
@@ -149,10 +158,15 @@ def render_report_page() -> None:
     else:
         n = len(session.entries)
         st.markdown(
-            (f"{n} results kept in this browser session. They live only in memory: close "
-             "the tab and they are gone, unless you download them.") if n != 1 else
-            ("1 result kept in this browser session. It lives only in memory: close the tab "
-             "and it is gone, unless you download it.")
+            (
+                f"{n} results kept in this browser session. They live only in memory: close "
+                "the tab and they are gone, unless you download them."
+            )
+            if n != 1
+            else (
+                "1 result kept in this browser session. It lives only in memory: close the tab "
+                "and it is gone, unless you download it."
+            )
         )
         st.dataframe(summary_rows(session), hide_index=True, width="stretch")
 
@@ -168,21 +182,44 @@ def render_report_page() -> None:
         log.exception("PDF report failed")
         c1.error(f"The PDF could not be made ({type(exc).__name__}: {exc}).")
     else:
-        what = ("Pictures, numbers with ±, your history, exercises and notes."
-                if trend is not None else "Pictures, numbers with ±, exercises and notes.")
-        c1.download_button("PDF report", data=pdf, file_name=f"posture-report-{stamp}.pdf",
-                           mime="application/pdf", icon=":material/picture_as_pdf:",
-                           on_click="ignore", type="primary", width="stretch", help=what)
+        what = (
+            "Pictures, numbers with ±, your history, exercises and notes."
+            if trend is not None
+            else "Pictures, numbers with ±, exercises and notes."
+        )
+        c1.download_button(
+            "PDF report",
+            data=pdf,
+            file_name=f"posture-report-{stamp}.pdf",
+            mime="application/pdf",
+            icon=":material/picture_as_pdf:",
+            on_click="ignore",
+            type="primary",
+            width="stretch",
+            help=what,
+        )
     if not session.entries:
         return
-    c2.download_button("JSON data", data=session.to_json(),
-                       file_name=f"posture-results-{stamp}.json", mime="application/json",
-                       icon=":material/data_object:", on_click="ignore", width="stretch",
-                       help="Every number and finding, for your own records or tools.")
-    c3.download_button("CSV table", data=session.to_csv(),
-                       file_name=f"posture-results-{stamp}.csv", mime="text/csv",
-                       icon=":material/table:", on_click="ignore", width="stretch",
-                       help="One row per result, for a spreadsheet.")
+    c2.download_button(
+        "JSON data",
+        data=session.to_json(),
+        file_name=f"posture-results-{stamp}.json",
+        mime="application/json",
+        icon=":material/data_object:",
+        on_click="ignore",
+        width="stretch",
+        help="Every number and finding, for your own records or tools.",
+    )
+    c3.download_button(
+        "CSV table",
+        data=session.to_csv(),
+        file_name=f"posture-results-{stamp}.csv",
+        mime="text/csv",
+        icon=":material/table:",
+        on_click="ignore",
+        width="stretch",
+        help="One row per result, for a spreadsheet.",
+    )
 
     st.subheader("Kept results")
     for i, e in enumerate(session.entries, start=1):
@@ -198,6 +235,12 @@ def render_report_page() -> None:
                 f"{pattern_badge(e.pattern, str(a.get('title', '')))} "
                 f"confidence {confidence_text(rec)}"
             )
-            cols[2].button("Remove", key=f"remove_{e.entry_id}", on_click=_remove,
-                           args=(e.entry_id,), icon=":material/delete:", width="stretch")
+            cols[2].button(
+                "Remove",
+                key=f"remove_{e.entry_id}",
+                on_click=_remove,
+                args=(e.entry_id,),
+                icon=":material/delete:",
+                width="stretch",
+            )
     st.button("Remove all", on_click=_clear, icon=":material/delete_sweep:")

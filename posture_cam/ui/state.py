@@ -79,8 +79,9 @@ class _Closer:
     def start(self) -> None:
         with self._lock:
             if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="posture_cam-closer",
-                                                daemon=True)
+                self._thread = threading.Thread(
+                    target=self._run, name="posture_cam-closer", daemon=True
+                )
                 self._thread.start()
 
     def put(self, detector: PoseDetector) -> None:

@@ -76,6 +76,11 @@ def front_result(lite_detector: PoseDetector) -> PhotoResult:
 @pytest.fixture
 def kept_session(increased_result: PhotoResult) -> Session:
     session = Session()
-    session.add(SessionEntry(record=increased_result.record, source="photo",
-                             overlay_jpeg=increased_result.overlay_jpeg))
+    session.add(
+        SessionEntry(
+            record=increased_result.record,
+            source="photo",
+            overlay_jpeg=increased_result.overlay_jpeg,
+        )
+    )
     return session

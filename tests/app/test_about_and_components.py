@@ -57,7 +57,8 @@ def test_about_page_shows_bench_numbers_evidence_and_privacy() -> None:
     accuracy = next(t for t in tables if "Pelvic tilt: mean error" in t.columns)
     assert f"{tilt.mae:.1f}°" in set(accuracy["Pelvic tilt: mean error"])
     assert f"{lordosis.p95_abs_error:.1f}°" in set(
-        accuracy["Lower-back curve: 95 % of errors below"])
+        accuracy["Lower-back curve: 95 % of errors below"]
+    )
 
 
 def _card_script(
@@ -74,8 +75,9 @@ def _card_script(
     render_photo_guidance(findings)
 
 
-def test_components_render_a_record_and_guidance(increased_result: PhotoResult,
-                                                 front_result: PhotoResult) -> None:
+def test_components_render_a_record_and_guidance(
+    increased_result: PhotoResult, front_result: PhotoResult
+) -> None:
     at = AppTest.from_function(
         _card_script,
         args=(increased_result.record, "increased", front_result.record["findings"]),
@@ -88,12 +90,23 @@ def test_components_render_a_record_and_guidance(increased_result: PhotoResult,
 
 
 def test_guidance_for_a_read_error_is_the_read_error() -> None:
-    findings = [{"code": "not_an_image", "severity": "block",
-                 "message": "“x.jpg” is a text file, not a photo.", "hint": "Choose a photo."}]
-    at = AppTest.from_function(_card_script, args=(
-        {"assessment": {"pattern": "inconclusive", "title": "Inconclusive"}}, "inconclusive",
-        findings),
-        default_timeout=30).run()
+    findings = [
+        {
+            "code": "not_an_image",
+            "severity": "block",
+            "message": "“x.jpg” is a text file, not a photo.",
+            "hint": "Choose a photo.",
+        }
+    ]
+    at = AppTest.from_function(
+        _card_script,
+        args=(
+            {"assessment": {"pattern": "inconclusive", "title": "Inconclusive"}},
+            "inconclusive",
+            findings,
+        ),
+        default_timeout=30,
+    ).run()
     assert not at.exception
     assert "text file" in at.error[0].value
     assert not any("How to take a photo" in m.value for m in at.markdown)
@@ -105,12 +118,23 @@ def test_formats(increased_result: PhotoResult) -> None:
     assert format_measure(None, "°") == "–"
     assert confidence_text({"assessment": {"pattern": "neutral", "confidence": 0.634}}) == "63 %"
     assert confidence_text({"assessment": {"pattern": "increased", "confidence": 0.999}}) == (
-        "over 99 %")
+        "over 99 %"
+    )
     assert confidence_text({"assessment": {"pattern": "inconclusive", "confidence": 0}}) == "–"
-    line = reason_line({"metric": "pelvic_tilt_deg", "value": 17.2, "plus_minus": 3.8,
-                        "typical": 5.0, "typical_sd": 5.0, "z": 2.44})
-    assert line == ("Pelvic tilt (ASIS-PSIS, + = forward): 17° ± 4°, typical 5° "
-                    "(range 0 to 10°); 2.4 SD above typical.")
+    line = reason_line(
+        {
+            "metric": "pelvic_tilt_deg",
+            "value": 17.2,
+            "plus_minus": 3.8,
+            "typical": 5.0,
+            "typical_sd": 5.0,
+            "z": 2.44,
+        }
+    )
+    assert line == (
+        "Pelvic tilt (ASIS-PSIS, + = forward): 17° ± 4°, typical 5° "
+        "(range 0 to 10°); 2.4 SD above typical."
+    )
     rows = metric_rows(increased_result.record)
     assert len(rows) >= 10 and all(r.plus_minus.startswith("±") for r in rows)
 

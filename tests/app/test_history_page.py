@@ -47,12 +47,18 @@ def test_empty_history_says_how_to_save(data_dir: Path) -> None:
 def test_history_shows_baseline_verdicts_charts_and_deletes(data_dir: Path) -> None:
     with HistoryStore(data_dir / HISTORY_FILE) as store:
         for k, (t, lo) in enumerate([(9.0, 31.0), (10.0, 30.0), (11.0, 29.0)]):
-            store.add(make_record(t, lo), source="photo", variant="full",
-                      when=T0 + timedelta(days=k))
-        store.add(make_record(blocked="not_side_view"), source="photo", variant="full",
-                  when=T0 + timedelta(days=4))
-        last = store.add(make_record(20.0, 30.5), source="live", variant="full",
-                         when=T0 + timedelta(days=9))
+            store.add(
+                make_record(t, lo), source="photo", variant="full", when=T0 + timedelta(days=k)
+            )
+        store.add(
+            make_record(blocked="not_side_view"),
+            source="photo",
+            variant="full",
+            when=T0 + timedelta(days=4),
+        )
+        last = store.add(
+            make_record(20.0, 30.5), source="live", variant="full", when=T0 + timedelta(days=9)
+        )
     at = AppTest.from_function(_page).run()
     assert not at.exception
     text = _text(at)
@@ -92,8 +98,9 @@ def test_baseline_from_a_date_range(data_dir: Path) -> None:
 def _save_page(good: dict, bad: dict) -> None:
     from posture_cam.ui.history_page import render_save_to_history
 
-    render_save_to_history(good, source="photo", variant="lite", key="save_a",
-                           image_jpeg=b"\xff\xd8\xff\xe0 jpeg")
+    render_save_to_history(
+        good, source="photo", variant="lite", key="save_a", image_jpeg=b"\xff\xd8\xff\xe0 jpeg"
+    )
     render_save_to_history(bad, source="photo", variant="lite", key="save_b")
 
 

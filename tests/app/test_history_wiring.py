@@ -38,9 +38,12 @@ DAYS = [(9.0, 31.0), (10.0, 30.0), (11.0, 29.0), (10.8, 30.4), (20.0, 30.5)]
 
 def _fill_history(path: Path, days: list[tuple[float, float]] = DAYS) -> list[int]:
     with HistoryStore(path) as store:
-        return [store.add(make_record(t, lo), source="photo", variant="full",
-                          when=T0 + timedelta(days=2 * k))
-                for k, (t, lo) in enumerate(days)]
+        return [
+            store.add(
+                make_record(t, lo), source="photo", variant="full", when=T0 + timedelta(days=2 * k)
+            )
+            for k, (t, lo) in enumerate(days)
+        ]
 
 
 def _checks(history_dir: Path) -> list[Any]:
@@ -86,13 +89,13 @@ def photo_app(lite_model_path: Path, app_path: Path, test_variant: str) -> AppTe
 
 
 def _hist_key(at: AppTest) -> str:
-    [save] = [b for b in at.button if b.key and b.key.startswith("hist_")
-              and b.key.endswith("_save")]
+    [save] = [
+        b for b in at.button if b.key and b.key.startswith("hist_") and b.key.endswith("_save")
+    ]
     return str(save.key).removesuffix("_save")
 
 
-def test_photo_page_saves_numbers_only_to_history(photo_app: AppTest,
-                                                  history_dir: Path) -> None:
+def test_photo_page_saves_numbers_only_to_history(photo_app: AppTest, history_dir: Path) -> None:
     at = photo_app
     assert not at.exception
     assert any(b.label == "Keep in report" for b in at.button)
@@ -117,8 +120,9 @@ def test_photo_page_saves_numbers_only_to_history(photo_app: AppTest,
     assert at.button(key=f"{key}_done").disabled
 
 
-def test_photo_page_keeps_the_picture_only_when_ticked(photo_app: AppTest,
-                                                       history_dir: Path) -> None:
+def test_photo_page_keeps_the_picture_only_when_ticked(
+    photo_app: AppTest, history_dir: Path
+) -> None:
     at = photo_app
     key = _hist_key(at)
     at.checkbox(key=f"{key}_picture").check().run()
@@ -131,19 +135,22 @@ def test_photo_page_keeps_the_picture_only_when_ticked(photo_app: AppTest,
     assert image is not None and image[:3] == b"\xff\xd8\xff"
 
 
-def test_the_same_picture_twice_gets_two_save_controls(photo_app: AppTest,
-                                                       samples_path: Path) -> None:
+def test_the_same_picture_twice_gets_two_save_controls(
+    photo_app: AppTest, samples_path: Path
+) -> None:
     at = photo_app
     data = (samples_path / "increased_curve_side.jpg").read_bytes()
     at.file_uploader[0].set_value(("me.jpg", data, "image/jpeg")).run()
     assert not at.exception
-    saves = [b.key for b in at.button if b.key and b.key.startswith("hist_")
-             and b.key.endswith("_save")]
+    saves = [
+        b.key for b in at.button if b.key and b.key.startswith("hist_") and b.key.endswith("_save")
+    ]
     assert len(saves) == 2 and len(set(saves)) == 2
 
 
-def test_unmeasurable_photo_offers_no_save(lite_model_path: Path, app_path: Path,
-                                           test_variant: str, history_dir: Path) -> None:
+def test_unmeasurable_photo_offers_no_save(
+    lite_model_path: Path, app_path: Path, test_variant: str, history_dir: Path
+) -> None:
     at = AppTest.from_file(str(app_path), default_timeout=TIMEOUT_S)
     at.session_state[state.KEY_VARIANT] = test_variant
     at.run()
@@ -179,7 +186,9 @@ def steady_processor(lite_model_path: Path, samples_path: Path) -> Iterator[Live
 
 
 def test_live_page_saves_the_kept_result_to_history(
-    monkeypatch: pytest.MonkeyPatch, steady_processor: LiveProcessor, history_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    steady_processor: LiveProcessor,
+    history_dir: Path,
     test_variant: str,
 ) -> None:
     monkeypatch.setattr("streamlit_webrtc.component.get_this_session_info", lambda: None)
@@ -221,8 +230,11 @@ def test_live_page_saves_the_kept_result_to_history(
 
 
 def test_live_snapshot_can_be_saved_as_a_photo_check(
-    monkeypatch: pytest.MonkeyPatch, lite_model_path: Path, samples_path: Path,
-    history_dir: Path, test_variant: str,
+    monkeypatch: pytest.MonkeyPatch,
+    lite_model_path: Path,
+    samples_path: Path,
+    history_dir: Path,
+    test_variant: str,
 ) -> None:
     monkeypatch.setattr("streamlit_webrtc.component.get_this_session_info", lambda: None)
     at = AppTest.from_function(_live_app, default_timeout=TIMEOUT_S)
@@ -259,8 +271,9 @@ def _report_pdf(at: AppTest) -> bytes:
     return bytes(at.session_state["posture_cam.report_pdf"][1])
 
 
-def test_viewing_the_report_creates_no_history_file(kept_session: Session,
-                                                    history_dir: Path) -> None:
+def test_viewing_the_report_creates_no_history_file(
+    kept_session: Session, history_dir: Path
+) -> None:
     for session in (kept_session, Session()):
         at = _report(session)
         assert not at.exception
@@ -269,8 +282,9 @@ def test_viewing_the_report_creates_no_history_file(kept_session: Session,
     assert "Your history" not in _pdf_text(_report_pdf(_report(kept_session)))
 
 
-def test_report_shows_the_history_and_puts_it_in_the_pdf(kept_session: Session,
-                                                         history_dir: Path) -> None:
+def test_report_shows_the_history_and_puts_it_in_the_pdf(
+    kept_session: Session, history_dir: Path
+) -> None:
     ids = _fill_history(history_dir / HISTORY_FILE)
     at = _report(kept_session)
     assert not at.exception
@@ -297,8 +311,7 @@ def test_report_with_only_a_history_offers_its_pdf(history_dir: Path) -> None:
     assert "real change" in _pdf_text(_report_pdf(at))
 
 
-def test_report_survives_an_unreadable_history(kept_session: Session,
-                                               history_dir: Path) -> None:
+def test_report_survives_an_unreadable_history(kept_session: Session, history_dir: Path) -> None:
     history_dir.mkdir()
     (history_dir / HISTORY_FILE).write_bytes(b"not a database, just some bytes" * 100)
     at = _report(kept_session)

@@ -103,8 +103,7 @@ def test_steady_result_can_be_kept(app: AppTest, samples_path: Path) -> None:
         proc.close()
 
 
-def test_snapshot_mode_analyses_the_picture_like_a_photo(app: AppTest,
-                                                         samples_path: Path) -> None:
+def test_snapshot_mode_analyses_the_picture_like_a_photo(app: AppTest, samples_path: Path) -> None:
     app.radio(key=live_page.KEY_LIVE_MODE).set_value(live_page.MODE_SNAPSHOT).run()
     assert not app.exception
     assert len(app.camera_input) == 1

@@ -27,8 +27,7 @@ def app(lite_model_path: Path, app_path: Path, test_variant: str) -> AppTest:
 
 def _text(at: AppTest) -> str:
     parts: list[str] = []
-    for kind in ("markdown", "warning", "error", "info", "caption", "title", "header",
-                 "subheader"):
+    for kind in ("markdown", "warning", "error", "info", "caption", "title", "header", "subheader"):
         parts.extend(str(e.value) for e in getattr(at, kind))
     parts.extend(f"{m.label} {m.value}" for m in at.metric)
     return "\n".join(parts)
@@ -84,10 +83,12 @@ def test_unreadable_upload_shows_read_error_and_other_photos_carry_on(
     app: AppTest, samples_path: Path
 ) -> None:
     good = (samples_path / "neutral_side.jpg").read_bytes()
-    app.file_uploader[0].set_value([
-        ("notes.jpg", b"this is a shopping list, not a photo", "image/jpeg"),
-        ("side.jpg", good, "image/jpeg"),
-    ]).run()
+    app.file_uploader[0].set_value(
+        [
+            ("notes.jpg", b"this is a shopping list, not a photo", "image/jpeg"),
+            ("side.jpg", good, "image/jpeg"),
+        ]
+    ).run()
     assert not app.exception
     assert any("notes.jpg" in e.value for e in app.error)
     assert "Neutral" in _text(app)

@@ -68,17 +68,22 @@ def test_pdf_handles_inconclusive_and_imageless_entries(
 ) -> None:
     session = Session()
     session.add(SessionEntry(record=front_result.record, source="photo"))
-    session.add(SessionEntry(record=increased_result.record, source="live",
-                             overlay_jpeg=increased_result.overlay_jpeg))
+    session.add(
+        SessionEntry(
+            record=increased_result.record,
+            source="live",
+            overlay_jpeg=increased_result.overlay_jpeg,
+        )
+    )
     _, text = _text(build_pdf(session))
     assert "Inconclusive" in text
     assert "What stopped the reading" in text
     assert "live camera" in text
 
 
-def test_fonts_found_and_missing_font_error_names_the_places(tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch
-                                                              ) -> None:
+def test_fonts_found_and_missing_font_error_names_the_places(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fonts = find_fonts()
     assert fonts.regular.name == "DejaVuSans.ttf"
     import posture_cam.report.pdf as rp
@@ -94,12 +99,23 @@ def _history_trend(days: list[tuple[float, float]]) -> Trend:
     checks = []
     for k, (tilt, lordosis) in enumerate(days):
         record = make_record(tilt, lordosis)
-        checks.append(Check(
-            id=k + 1, time=t0 + timedelta(days=2 * k), source="photo", variant="full",
-            measurable=True, pattern=record["assessment"]["pattern"], confidence=0.9,
-            pelvic_tilt=Measurement(tilt, 3.6), lumbar_lordosis=Measurement(lordosis, 4.3),
-            gate_codes=(), note=None, label=None, record=record,
-        ))
+        checks.append(
+            Check(
+                id=k + 1,
+                time=t0 + timedelta(days=2 * k),
+                source="photo",
+                variant="full",
+                measurable=True,
+                pattern=record["assessment"]["pattern"],
+                confidence=0.9,
+                pelvic_tilt=Measurement(tilt, 3.6),
+                lumbar_lordosis=Measurement(lordosis, 4.3),
+                gate_codes=(),
+                note=None,
+                label=None,
+                record=record,
+            )
+        )
     return compute_trend(checks)
 
 
@@ -108,11 +124,11 @@ def test_pdf_with_a_history_gives_the_change_from_baseline_and_verdicts(
 ) -> None:
     # Baseline = median of the first three (tilt 10.0°, curve 30.0°); then a check within
     # noise and one with the pelvis clearly more anterior (+10°, far beyond the SDC).
-    trend = _history_trend([(9.0, 31.0), (10.0, 30.0), (11.0, 29.0), (10.8, 30.4),
-                            (20.0, 30.5)])
+    trend = _history_trend([(9.0, 31.0), (10.0, 30.0), (11.0, 29.0), (10.8, 30.4), (20.0, 30.5)])
     sdc = sdc95(load_repeatability().bench_sem("pelvic_tilt_deg", "full"))
-    pages, text = _text(build_pdf(kept_session, history=trend,
-                                  generated=datetime(2025, 3, 12, 9, 0, tzinfo=UTC)))
+    pages, text = _text(
+        build_pdf(kept_session, history=trend, generated=datetime(2025, 3, 12, 9, 0, tzinfo=UTC))
+    )
     assert "Your history" in text
     assert "5 checks saved on this computer" in text
     assert "median of the first 3 good checks" in text

@@ -44,7 +44,8 @@ def test_csv_round_trip(two_entries: Session) -> None:
     for name in METRIC_LABELS:
         assert float(first[name]) == pytest.approx(rec["metrics"][name]["value"])
         assert float(first[name + "_plus_minus"]) == pytest.approx(
-            rec["metrics"][name]["plus_minus"])
+            rec["metrics"][name]["plus_minus"]
+        )
     assert second["pattern"] == "inconclusive"
     assert "not_side_view" in second["finding_codes"]
     assert second["pelvic_tilt_deg"] == ""

@@ -50,13 +50,13 @@ def app_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def app_server(tmp_path_factory: pytest.TempPathFactory, app_data_dir: Path
-               ) -> Iterator[AppServer]:
+def app_server(tmp_path_factory: pytest.TempPathFactory, app_data_dir: Path) -> Iterator[AppServer]:
     """``streamlit run app.py`` on a free port of 127.0.0.1, until the session ends."""
     log_path = tmp_path_factory.mktemp("server") / "streamlit.log"
     try:
-        with harness.app_server(log_path, script=app_script(),
-                                env={ENV_DATA_DIR: str(app_data_dir)}) as server:
+        with harness.app_server(
+            log_path, script=app_script(), env={ENV_DATA_DIR: str(app_data_dir)}
+        ) as server:
             yield server
     except harness.HarnessError as exc:
         pytest.fail(str(exc))

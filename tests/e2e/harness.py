@@ -77,7 +77,7 @@ def letterbox_bgr(path: Path, width: int = 640, height: int = 480) -> np.ndarray
     small = cv2.resize(bgr, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
     canvas = np.full((height, width, 3), 255, np.uint8)
     y0, x0 = (height - small.shape[0]) // 2, (width - small.shape[1]) // 2
-    canvas[y0:y0 + small.shape[0], x0:x0 + small.shape[1]] = small
+    canvas[y0 : y0 + small.shape[0], x0 : x0 + small.shape[1]] = small
     return canvas
 
 
@@ -183,12 +183,21 @@ class AppServer:
 
 def streamlit_command(script: Path, port: int) -> list[str]:
     return [
-        sys.executable, "-m", "streamlit", "run", str(script),
-        "--server.port", str(port),
-        "--server.address", "127.0.0.1",
-        "--server.headless", "true",
-        "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(script),
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
     ]
 
 
@@ -229,8 +238,7 @@ def app_server(
         deadline = time.monotonic() + timeout_s
         while True:
             if proc.poll() is not None:
-                raise HarnessError(f"streamlit exited with {proc.returncode}:\n"
-                                   f"{server.log_tail()}")
+                raise HarnessError(f"streamlit exited with {proc.returncode}:\n{server.log_tail()}")
             try:
                 with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=2) as r:
                     if r.status == 200:
@@ -238,8 +246,9 @@ def app_server(
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass
             if time.monotonic() > deadline:
-                raise HarnessError(f"streamlit did not start within {timeout_s:.0f} s:\n"
-                                   f"{server.log_tail()}")
+                raise HarnessError(
+                    f"streamlit did not start within {timeout_s:.0f} s:\n{server.log_tail()}"
+                )
             time.sleep(0.3)
         yield server
     finally:
@@ -275,8 +284,10 @@ def chromium_context(root: Path, y4m: Path) -> Iterator[Any]:
         HarnessError: Chromium is not installed.
     """
     if not (Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)):
-        raise HarnessError(f"Chromium not found at {CHROMIUM}: `apt-get install -y chromium` "
-                           "(never `playwright install`)")
+        raise HarnessError(
+            f"Chromium not found at {CHROMIUM}: `apt-get install -y chromium` "
+            "(never `playwright install`)"
+        )
     from playwright.sync_api import sync_playwright
 
     for sub in ("home", "config", "cache", "profile", "downloads"):
@@ -449,8 +460,7 @@ class SoakResult:
     @property
     def cpu_per_frame_ratio(self) -> float:
         """Server CPU ms per frame, last third against first third."""
-        return self._third_median(2, "cpu_ms_per_frame") / self._third_median(
-            0, "cpu_ms_per_frame")
+        return self._third_median(2, "cpu_ms_per_frame") / self._third_median(0, "cpu_ms_per_frame")
 
     @property
     def load_first(self) -> float:
@@ -460,8 +470,9 @@ class SoakResult:
     def load_last(self) -> float:
         return self._third_median(2, "load")
 
-    def latency_verdict(self, max_ratio: float = 1.5,
-                        max_cpu_ratio: float = 1.25) -> tuple[bool, str]:
+    def latency_verdict(
+        self, max_ratio: float = 1.5, max_cpu_ratio: float = 1.25
+    ) -> tuple[bool, str]:
         """Whether the per-frame time grew, and the numbers that say so.
 
         It grew when the last third's median per-frame time on the page is more than
@@ -470,9 +481,11 @@ class SoakResult:
         the CPU, not because each frame needed more work).
         """
         ratio, cpu = self.latency_ratio, self.cpu_per_frame_ratio
-        text = (f"per-frame time {self.latency_first_ms:.1f} -> {self.latency_last_ms:.1f} ms "
-                f"(x{ratio:.2f}), server CPU per frame x{cpu:.2f}, load average "
-                f"{self.load_first:.2f} -> {self.load_last:.2f}")
+        text = (
+            f"per-frame time {self.latency_first_ms:.1f} -> {self.latency_last_ms:.1f} ms "
+            f"(x{ratio:.2f}), server CPU per frame x{cpu:.2f}, load average "
+            f"{self.load_first:.2f} -> {self.load_last:.2f}"
+        )
         if not math.isfinite(ratio):
             return True, "no per-frame time to compare: " + text
         if ratio <= max_ratio:
@@ -487,14 +500,18 @@ class SoakResult:
         return statistics.median(rates) if rates else math.nan
 
 
-SOAK_HEADER = (f"{'t (s)':>6} {'RSS MB':>8} {'ΔMB':>7} {'CPU %':>6} {'CPU ms/fr':>9} "
-               f"{'frames/s':>8} {'ms/frame':>8} {'~frames':>8} {'load':>5}  page")
+SOAK_HEADER = (
+    f"{'t (s)':>6} {'RSS MB':>8} {'ΔMB':>7} {'CPU %':>6} {'CPU ms/fr':>9} "
+    f"{'frames/s':>8} {'ms/frame':>8} {'~frames':>8} {'load':>5}  page"
+)
 
 
 def soak_row(s: SoakSample, first_rss: float) -> str:
-    return (f"{s.t_s:6.0f} {s.rss_mb:8.1f} {s.rss_mb - first_rss:+7.1f} {s.cpu_pct:6.0f} "
-            f"{s.cpu_ms_per_frame:9.1f} {s.fps:8.1f} {s.ms_per_frame:8.1f} {s.frames:8.0f} "
-            f"{s.load:5.2f}  {s.line[:60]}")
+    return (
+        f"{s.t_s:6.0f} {s.rss_mb:8.1f} {s.rss_mb - first_rss:+7.1f} {s.cpu_pct:6.0f} "
+        f"{s.cpu_ms_per_frame:9.1f} {s.fps:8.1f} {s.ms_per_frame:8.1f} {s.frames:8.0f} "
+        f"{s.load:5.2f}  {s.line[:60]}"
+    )
 
 
 def soak(
@@ -518,8 +535,9 @@ def soak(
     deadline = time.monotonic() + 60.0
     while (first := read_live_line(page)) is None or first[0] < 1.0:
         if time.monotonic() > deadline:
-            raise HarnessError("the live panel showed no frame rate within 60 s of Start:\n"
-                               f"{server.log_tail()}")
+            raise HarnessError(
+                f"the live panel showed no frame rate within 60 s of Start:\n{server.log_tail()}"
+            )
         page.wait_for_timeout(500)
     t0 = time.monotonic()
     frames = 0.0
@@ -535,12 +553,18 @@ def soak(
         new_frames = statistics.fmean(rates) * (now - prev_t) if rates else 0.0
         frames += new_frames
         sample = SoakSample(
-            t_s=now - t0, rss_mb=rss_mb(pids),
+            t_s=now - t0,
+            rss_mb=rss_mb(pids),
             cpu_pct=100.0 * (cpu - prev_cpu) / max(now - prev_t, 1e-6) if k else math.nan,
-            fps=fps, ms_per_frame=ms, frames=frames, line=" ".join(line.split()),
-            cpu_ms_per_frame=(1000.0 * (cpu - prev_cpu) / new_frames
-                              if k and new_frames >= 1.0 else math.nan),
-            load=os.getloadavg()[0])
+            fps=fps,
+            ms_per_frame=ms,
+            frames=frames,
+            line=" ".join(line.split()),
+            cpu_ms_per_frame=(
+                1000.0 * (cpu - prev_cpu) / new_frames if k and new_frames >= 1.0 else math.nan
+            ),
+            load=os.getloadavg()[0],
+        )
         result.samples.append(sample)
         if on_sample is not None:
             on_sample(sample)

@@ -72,7 +72,8 @@ def test_live_check_is_steady_fast_and_reaches_the_pdf(
     expect(page.get_by_role("button", name="Keep this result")).to_be_enabled(timeout=5_000)
     print(f"\nlive: steady {time.monotonic() - t0:.1f} s after Start")
     expect(page.get_by_test_id("stMetric").filter(has_text="Pelvic tilt").first).to_contain_text(
-        "±")
+        "±"
+    )
 
     # The frame rate the page shows, sampled for a few seconds once the stream has warmed
     # up (WebRTC starts at a low bitrate and ramps up over the first seconds).
@@ -90,9 +91,11 @@ def test_live_check_is_steady_fast_and_reaches_the_pdf(
     fps = statistics.median(rates)
     print(f"live: the page says: {line}")
     load = os.getloadavg()[0]
-    print(f"live: {fps:.1f} frames/s with the lite model (median of {len(rates)} readings: "
-          f"{', '.join(f'{r:.1f}' for r in rates)}); load average {load:.1f} on "
-          f"{os.cpu_count()} CPUs")
+    print(
+        f"live: {fps:.1f} frames/s with the lite model (median of {len(rates)} readings: "
+        f"{', '.join(f'{r:.1f}' for r in rates)}); load average {load:.1f} on "
+        f"{os.cpu_count()} CPUs"
+    )
     screenshot(page, screenshots_dir, "live.png")
 
     # Keep the steady result.
@@ -113,11 +116,17 @@ def test_live_check_is_steady_fast_and_reaches_the_pdf(
     # The report lists it and its PDF names the pattern.
     open_page(page, "Report")
     expect(page.get_by_text("1 result kept").first).to_be_visible(timeout=30_000)
-    expect(page.get_by_test_id("stMarkdownContainer").filter(
-        has_text=re.compile(r"Live check \d\d:\d\d:\d\d")).first).to_be_visible()
+    expect(
+        page.get_by_test_id("stMarkdownContainer")
+        .filter(has_text=re.compile(r"Live check \d\d:\d\d:\d\d"))
+        .first
+    ).to_be_visible()
     screenshot(page, screenshots_dir, "report.png")
-    pdf_button = page.get_by_test_id("stDownloadButton").filter(
-        has_text=re.compile("PDF", re.IGNORECASE)).first
+    pdf_button = (
+        page.get_by_test_id("stDownloadButton")
+        .filter(has_text=re.compile("PDF", re.IGNORECASE))
+        .first
+    )
     with page.expect_download(timeout=60_000) as download_info:
         pdf_button.click()
     target = tmp_path / "report.pdf"
@@ -130,4 +139,5 @@ def test_live_check_is_steady_fast_and_reaches_the_pdf(
 
     assert fps >= MIN_LIVE_FPS, (
         f"live rate {fps:.1f} frames/s is below {MIN_LIVE_FPS} (load average {load:.1f}: "
-        "other processes on this machine take CPU from the stream)")
+        "other processes on this machine take CPU from the stream)"
+    )

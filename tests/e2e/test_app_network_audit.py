@@ -36,7 +36,8 @@ def drive_session(page: Any, tmp_path: Path) -> float:
     harness.open_page(page, "Photo check")
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(PHOTO))
     expect(page.get_by_text("Increased curve / anterior pelvic tilt").first).to_be_visible(
-        timeout=90_000)
+        timeout=90_000
+    )
     page.get_by_role("button", name="Keep in report").first.click()
 
     harness.start_camera(page)
@@ -70,8 +71,10 @@ def test_app_session_stays_on_this_computer(browser_context: Any, tmp_path: Path
     text = log.read_text(errors="replace")
     own = host_addresses()
     seen = destinations(text)
-    print(f"\naudit: {len(text.splitlines())} traced calls; live rate {fps:.1f} frames/s "
-          f"under strace; non-loopback destinations: {seen or 'none'}; this computer's "
-          f"addresses: {sorted(map(str, own))}")
+    print(
+        f"\naudit: {len(text.splitlines())} traced calls; live rate {fps:.1f} frames/s "
+        f"under strace; non-loopback destinations: {seen or 'none'}; this computer's "
+        f"addresses: {sorted(map(str, own))}"
+    )
     assert "sendto(" in text, "strace logged nothing from the server"
     assert audit(text, local_addresses=own) == []

@@ -35,14 +35,21 @@ def filled_history(app_data_dir: Path) -> list[dict[str, Any]]:
     except ModelUnavailableError as exc:
         pytest.fail(f"the lite pose model is not cached: {exc}")
     records = []
-    with PoseDetector(DetectorOptions(model.path, variant="lite")) as det, \
-            HistoryStore(app_data_dir / HISTORY_FILE) as store:
+    with (
+        PoseDetector(DetectorOptions(model.path, variant="lite")) as det,
+        HistoryStore(app_data_dir / HISTORY_FILE) as store,
+    ):
         store.delete_all()
         for k, name in enumerate(DAYS):
             record = analysis_record(analyze_file(SAMPLES / name, det), "lite")
             assert record["measurable"], record
-            store.add(record, source="photo", variant="lite", when=T0 + timedelta(days=7 * k),
-                      label="week " + str(k + 1))
+            store.add(
+                record,
+                source="photo",
+                variant="lite",
+                when=T0 + timedelta(days=7 * k),
+                label="week " + str(k + 1),
+            )
             records.append(record)
     return records
 

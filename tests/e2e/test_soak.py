@@ -33,9 +33,11 @@ MIN_FPS = 1.0
 
 
 def test_two_minute_live_soak(page: Any, app_server: AppServer) -> None:
-    print(f"\nsoak: {SOAK_S:.0f} s, load average {harness.load_average()} on "
-          f"{os.cpu_count()} CPUs; server RSS before Start "
-          f"{harness.rss_mb(app_server.pids):.1f} MB")
+    print(
+        f"\nsoak: {SOAK_S:.0f} s, load average {harness.load_average()} on "
+        f"{os.cpu_count()} CPUs; server RSS before Start "
+        f"{harness.rss_mb(app_server.pids):.1f} MB"
+    )
     print(harness.SOAK_HEADER)
     first: list[float] = []
 
@@ -43,14 +45,17 @@ def test_two_minute_live_soak(page: Any, app_server: AppServer) -> None:
         first.append(s.rss_mb)
         print(harness.soak_row(s, first[0]))
 
-    r = harness.soak(page, app_server, SOAK_S, interval_s=INTERVAL_S, warmup_s=WARMUP_S,
-                     on_sample=row)
+    r = harness.soak(
+        page, app_server, SOAK_S, interval_s=INTERVAL_S, warmup_s=WARMUP_S, on_sample=row
+    )
     grew, latency_text = r.latency_verdict(MAX_LATENCY_RATIO)
     w = r.after_warmup
-    print(f"soak: memory {w[0].rss_mb:.1f} -> {w[-1].rss_mb:.1f} MB after the warm-up "
-          f"({r.growth_mb:+.1f} MB, slope {r.slope_mb_per_10min:+.1f} MB/10 min); "
-          f"{latency_text}; ~{r.samples[-1].frames:.0f} frames, median "
-          f"{r.median_fps:.1f} frames/s; load average {r.load_start} -> {r.load_end}")
+    print(
+        f"soak: memory {w[0].rss_mb:.1f} -> {w[-1].rss_mb:.1f} MB after the warm-up "
+        f"({r.growth_mb:+.1f} MB, slope {r.slope_mb_per_10min:+.1f} MB/10 min); "
+        f"{latency_text}; ~{r.samples[-1].frames:.0f} frames, median "
+        f"{r.median_fps:.1f} frames/s; load average {r.load_start} -> {r.load_end}"
+    )
 
     assert not r.notes, r.notes
     assert r.samples[-1].t_s >= SOAK_S - INTERVAL_S, "the soak ended early"
@@ -58,9 +63,11 @@ def test_two_minute_live_soak(page: Any, app_server: AppServer) -> None:
     assert not stalls, (
         "frames stopped being processed at "
         + ", ".join(f"{s.t_s:.0f} s ({s.line})" for s in stalls)
-        + f"\n{app_server.log_tail()}")
+        + f"\n{app_server.log_tail()}"
+    )
     assert len(w) >= 6, f"too few readings after the warm-up: {len(w)}"
     assert r.growth_mb <= MAX_GROWTH_MB, (
         f"server memory grew {r.growth_mb:.1f} MB in {w[-1].t_s - w[0].t_s:.0f} s "
-        f"(limit {MAX_GROWTH_MB:.0f} MB)")
+        f"(limit {MAX_GROWTH_MB:.0f} MB)"
+    )
     assert not grew, f"per-frame time grew: {latency_text}"

@@ -21,8 +21,18 @@ import pytest
 
 from tests.bad_input_corpus import CASES, CORPUS_DIR, MEASURED, Case, build_corpus
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".gif", ".bmp", ".tif",
-                  ".tiff"}
+IMAGE_SUFFIXES = {
+    ".jpg",
+    ".jpeg",
+    ".png",
+    ".webp",
+    ".heic",
+    ".heif",
+    ".gif",
+    ".bmp",
+    ".tif",
+    ".tiff",
+}
 
 
 @dataclass(frozen=True)
@@ -37,9 +47,22 @@ class CliRun:
 
 def run_analyze(paths: Iterable[Path], out: Path) -> CliRun:
     proc = subprocess.run(
-        [sys.executable, "-m", "posture_cam", "analyze", *map(str, paths),
-         "--variant", "lite", "--json", str(out), "--no-progress"],
-        capture_output=True, text=True, timeout=300, env=dict(os.environ),
+        [
+            sys.executable,
+            "-m",
+            "posture_cam",
+            "analyze",
+            *map(str, paths),
+            "--variant",
+            "lite",
+            "--json",
+            str(out),
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ),
     )
     records = {}
     if out.exists():
@@ -102,13 +125,18 @@ def test_rotated_mirrored_and_re_encoded_side_views_give_the_upright_answer(
 ) -> None:
     upright = whole_run.records["side_view.jpg"]["assessment"]["pattern"]
     assert upright == "increased"
-    differ = {c.file: whole_run.records[c.file]["assessment"]["pattern"]
-              for c in CASES if c.same_pattern
-              and whole_run.records[c.file]["assessment"]["pattern"] != upright}
+    differ = {
+        c.file: whole_run.records[c.file]["assessment"]["pattern"]
+        for c in CASES
+        if c.same_pattern and whole_run.records[c.file]["assessment"]["pattern"] != upright
+    }
     assert not differ
     # Every EXIF orientation is turned upright: the picture read is portrait, as shot.
-    sizes = {whole_run.records[f"exif_{o}.jpg"]["image_size"][0] < whole_run.records[
-        f"exif_{o}.jpg"]["image_size"][1] for o in range(1, 9)}
+    sizes = {
+        whole_run.records[f"exif_{o}.jpg"]["image_size"][0]
+        < whole_run.records[f"exif_{o}.jpg"]["image_size"][1]
+        for o in range(1, 9)
+    }
     assert sizes == {True}
 
 
@@ -131,8 +159,10 @@ def test_each_group_of_files_gives_its_documented_exit_code(
         assert r["measurable"] == (exit_code == 0), c.case
 
 
-@pytest.mark.parametrize(("file", "exit_code"), [("side_view.jpg", 0), ("front_view.png", 1),
-                                                 ("empty.jpg", 4), ("bomb.png", 4)])
+@pytest.mark.parametrize(
+    ("file", "exit_code"),
+    [("side_view.jpg", 0), ("front_view.png", 1), ("empty.jpg", 4), ("bomb.png", 4)],
+)
 def test_single_file_exit_code(file: str, exit_code: int, corpus: Path, tmp_path: Path) -> None:
     run = run_analyze([corpus / file], tmp_path / "one.json")
     assert "Traceback" not in run.output

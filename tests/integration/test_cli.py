@@ -17,14 +17,19 @@ from posture_cam.pose.models import ModelFile
 BIN = Path(sys.executable).parent
 
 
-def run_cli(*args: str, model: ModelFile | None = None, cwd: Path | None = None
-            ) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, model: ModelFile | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     if model is not None:
         env["POSTURE_CAM_MODEL"] = str(model.path)
     return subprocess.run(
         [sys.executable, "-m", "posture_cam", *args],
-        capture_output=True, text=True, env=env, cwd=cwd, timeout=300,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=300,
     )
 
 
@@ -45,8 +50,9 @@ def test_gated_photos_report_their_reason(
     shared_data: Path, full_model: ModelFile, tmp_path: Path, name: str, code: str
 ) -> None:
     out = tmp_path / "out.json"
-    proc = run_cli("analyze", str(shared_data / "real" / name), "--json", str(out),
-                   "--variant", "full")
+    proc = run_cli(
+        "analyze", str(shared_data / "real" / name), "--json", str(out), "--variant", "full"
+    )
     _no_traceback(proc)
     assert proc.returncode == 1
     result = json.loads(out.read_text())["results"][0]
@@ -76,8 +82,16 @@ def test_side_view_prints_metrics_pattern_reasons_exercises(
 ) -> None:
     image = shared_data / "synth" / "dev" / "synth_000011000033.jpg"
     out_json, out_csv, overlays = tmp_path / "o.json", tmp_path / "o.csv", tmp_path / "ov"
-    proc = run_cli("analyze", str(image), "--json", str(out_json), "--csv", str(out_csv),
-                   "--overlay", str(overlays))
+    proc = run_cli(
+        "analyze",
+        str(image),
+        "--json",
+        str(out_json),
+        "--csv",
+        str(out_csv),
+        "--overlay",
+        str(overlays),
+    )
     _no_traceback(proc)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Pattern:" in proc.stdout
@@ -127,6 +141,10 @@ def test_missing_model_file_is_reported(tmp_path: Path) -> None:
 def test_console_script_is_installed(shared_data: Path) -> None:
     exe = BIN / "posture-cam"
     assert exe.exists(), "install the package (pip install -e .) to get the posture-cam command"
-    proc = subprocess.run([str(exe), "analyze", str(shared_data / "real" / "front_full_body.png")],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [str(exe), "analyze", str(shared_data / "real" / "front_full_body.png")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 1 and "not a side view" in proc.stdout

@@ -66,9 +66,7 @@ def test_front_squats_video_each_frame_detected_not_side(
     assert all("not_side_view" in r.codes for r in reports)
 
 
-def test_side_walking_video_is_mostly_a_side_view(
-    shared_data: Path, lite_model: ModelFile
-) -> None:
+def test_side_walking_video_is_mostly_a_side_view(shared_data: Path, lite_model: ModelFile) -> None:
     frames = _frames(shared_data / "real" / "side_walking.mp4", step=3)
     with PoseDetector(DetectorOptions(lite_model.path, mode="video")) as det:
         reports = [check_detection(det.detect_for_video(f, 100 * k)) for k, f in enumerate(frames)]

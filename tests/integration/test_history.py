@@ -45,10 +45,18 @@ def _m(v: float, pm: float = 0.5) -> Measurement:
     return Measurement(v, pm)
 
 
-def make_record(tilt: float = 10.0, lordosis: float = 28.0, *, tilt_pm: float = 3.6,
-                lordosis_pm: float = 4.3, blocked: str | None = None,
-                warn: str | None = None, flags: tuple[str, ...] = (),
-                name: str = "photo.jpg", **extra: Any) -> dict[str, Any]:
+def make_record(
+    tilt: float = 10.0,
+    lordosis: float = 28.0,
+    *,
+    tilt_pm: float = 3.6,
+    lordosis_pm: float = 4.3,
+    blocked: str | None = None,
+    warn: str | None = None,
+    flags: tuple[str, ...] = (),
+    name: str = "photo.jpg",
+    **extra: Any,
+) -> dict[str, Any]:
     """A record exactly as the pipeline makes it (:func:`result_record`)."""
     findings: tuple[Finding, ...] = ()
     if blocked:
@@ -59,13 +67,21 @@ def make_record(tilt: float = 10.0, lordosis: float = 28.0, *, tilt_pm: float = 
     metrics = None
     if not blocked:
         metrics = PostureMetrics(
-            near_side="left", facing="-x",
-            pelvic_tilt_deg=_m(tilt, tilt_pm), lumbar_lordosis_deg=_m(lordosis, lordosis_pm),
-            lumbar_depth_ratio=_m(0.05, 0.01), trunk_inclination_deg=_m(1.0),
-            hip_angle_deg=_m(178.0), knee_flexion_deg=_m(2.0),
-            ear_offset_pct_height=_m(3.0), shoulder_offset_pct_height=_m(2.0),
-            hip_offset_pct_height=_m(1.0), knee_offset_pct_height=_m(0.5),
-            camera_roll_deg=None, outline=None, flags=flags,
+            near_side="left",
+            facing="-x",
+            pelvic_tilt_deg=_m(tilt, tilt_pm),
+            lumbar_lordosis_deg=_m(lordosis, lordosis_pm),
+            lumbar_depth_ratio=_m(0.05, 0.01),
+            trunk_inclination_deg=_m(1.0),
+            hip_angle_deg=_m(178.0),
+            knee_flexion_deg=_m(2.0),
+            ear_offset_pct_height=_m(3.0),
+            shoulder_offset_pct_height=_m(2.0),
+            hip_offset_pct_height=_m(1.0),
+            knee_offset_pct_height=_m(0.5),
+            camera_roll_deg=None,
+            outline=None,
+            flags=flags,
         )
     return result_record(name, gates, metrics, classify(gates, metrics), **extra)
 
@@ -76,6 +92,7 @@ def db(tmp_path: Path) -> Path:
 
 
 # -- where it lives ------------------------------------------------------------------------
+
 
 def test_data_dir_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv(ENV_DATA_DIR, str(tmp_path / "mine"))
@@ -102,11 +119,13 @@ def test_default_store_uses_the_data_dir_and_is_private(
 
 # -- round trips ---------------------------------------------------------------------------
 
+
 def test_round_trip_keeps_every_field(db: Path) -> None:
     rec = make_record(12.5, 31.25, warn="camera_tilted", model_variant="lite")
     with HistoryStore(db) as store:
-        cid = store.add(rec, source="photo", variant="full", when=T0, note="  after run ",
-                        label="morning")
+        cid = store.add(
+            rec, source="photo", variant="full", when=T0, note="  after run ", label="morning"
+        )
         c = store.get(cid)
     assert c is not None
     assert c.id == cid
@@ -125,19 +144,25 @@ def test_round_trip_keeps_every_field(db: Path) -> None:
 def test_time_zones_are_stored_as_utc(db: Path) -> None:
     plus2 = timezone(timedelta(hours=2))
     with HistoryStore(db) as store:
-        cid = store.add(make_record(), source="live", variant="lite",
-                        when=datetime(2025, 3, 1, 14, 0, tzinfo=plus2))
+        cid = store.add(
+            make_record(),
+            source="live",
+            variant="lite",
+            when=datetime(2025, 3, 1, 14, 0, tzinfo=plus2),
+        )
         c = store.get(cid)
     assert c is not None and c.time == T0 and c.source == "live"
 
 
 def test_list_orders_by_time_and_filters(db: Path) -> None:
     with HistoryStore(db) as store:
-        late = store.add(make_record(), source="photo", variant="full",
-                         when=T0 + timedelta(days=2), label="a")
+        late = store.add(
+            make_record(), source="photo", variant="full", when=T0 + timedelta(days=2), label="a"
+        )
         early = store.add(make_record(), source="live", variant="full", when=T0, label="b")
-        mid = store.add(make_record(), source="photo", variant="full",
-                        when=T0 + timedelta(days=1), label="a")
+        mid = store.add(
+            make_record(), source="photo", variant="full", when=T0 + timedelta(days=1), label="a"
+        )
         assert [c.id for c in store.list()] == [early, mid, late]
         assert [c.id for c in store.list(since=T0 + timedelta(days=1))] == [mid, late]
         assert [c.id for c in store.list(until=T0 + timedelta(days=1))] == [early]
@@ -148,10 +173,12 @@ def test_list_orders_by_time_and_filters(db: Path) -> None:
 
 def test_not_measurable_and_flagged_checks_are_kept_but_not_good(db: Path) -> None:
     with HistoryStore(db) as store:
-        a = store.get(store.add(make_record(blocked="not_side_view"), source="photo",
-                                variant="full"))
-        b = store.get(store.add(make_record(flags=("outline_short",)), source="photo",
-                                variant="full"))
+        a = store.get(
+            store.add(make_record(blocked="not_side_view"), source="photo", variant="full")
+        )
+        b = store.get(
+            store.add(make_record(flags=("outline_short",)), source="photo", variant="full")
+        )
     assert a is not None and b is not None
     assert not a.measurable and a.pelvic_tilt is None and a.pattern == "inconclusive"
     assert a.gate_codes == ("not_side_view",)
@@ -191,8 +218,10 @@ def test_nan_and_numpy_numbers_are_stored_as_json(db: Path) -> None:
         ({"note": 5}, TypeError),
         ({"record": {"measurable": True}}, ValueError),
         ({"record": [1, 2]}, TypeError),
-        ({"record": {"measurable": True, "findings": [], "assessment": {"pattern": "x"}}},
-         ValueError),
+        (
+            {"record": {"measurable": True, "findings": [], "assessment": {"pattern": "x"}}},
+            ValueError,
+        ),
     ],
 )
 def test_bad_arguments_raise(db: Path, kwargs: dict[str, Any], error: type) -> None:
@@ -204,10 +233,15 @@ def test_bad_arguments_raise(db: Path, kwargs: dict[str, Any], error: type) -> N
 
 def test_export_csv(db: Path) -> None:
     with HistoryStore(db) as store:
-        store.add(make_record(11.0, 29.0), source="photo", variant="full", when=T0,
-                  label="x", note="n")
-        store.add(make_record(blocked="no_person"), source="live", variant="lite",
-                  when=T0 + timedelta(hours=1))
+        store.add(
+            make_record(11.0, 29.0), source="photo", variant="full", when=T0, label="x", note="n"
+        )
+        store.add(
+            make_record(blocked="no_person"),
+            source="live",
+            variant="lite",
+            when=T0 + timedelta(hours=1),
+        )
         buf = io.StringIO(newline="")
         assert store.export_csv(buf) == 2
         path_out = db.parent / "out.csv"
@@ -216,7 +250,11 @@ def test_export_csv(db: Path) -> None:
     assert rows == list(csv.DictReader(path_out.open(newline="", encoding="utf-8")))
     assert rows[0]["time_utc"] == T0.isoformat()
     assert (rows[0]["source"], rows[0]["variant"], rows[0]["label"], rows[0]["note"]) == (
-        "photo", "full", "x", "n")
+        "photo",
+        "full",
+        "x",
+        "n",
+    )
     assert float(rows[0]["pelvic_tilt_deg"]) == 11.0
     assert float(rows[0]["pelvic_tilt_deg_plus_minus"]) == 3.6
     assert rows[1]["pelvic_tilt_deg"] == "" and rows[1]["finding_codes"] == "no_person"
@@ -227,8 +265,9 @@ def test_delete_one_and_all_and_leave_no_trace(db: Path) -> None:
     secret = "SECRET-NOTE-4711"
     with HistoryStore(db) as store:
         keep = store.add(make_record(), source="photo", variant="full")
-        gone = store.add(make_record(), source="photo", variant="full", note=secret,
-                         image_jpeg=JPEG)
+        gone = store.add(
+            make_record(), source="photo", variant="full", note=secret, image_jpeg=JPEG
+        )
         assert store.delete(gone) is True
         assert store.delete(gone) is False
         assert [c.id for c in store.list()] == [keep]
@@ -249,6 +288,7 @@ def test_closed_store_refuses(db: Path) -> None:
 
 
 # -- schema versions -----------------------------------------------------------------------
+
 
 def test_migrates_from_the_first_schema(db: Path) -> None:
     conn = connect(db)
@@ -272,13 +312,22 @@ def test_migrates_from_the_first_schema(db: Path) -> None:
         [old] = store.list()
         assert (old.time, old.note, old.label) == (T0, "old note", None)
         assert old.pelvic_tilt == Measurement(9.0, 3.6) and old.record == rec
-        new = store.add(make_record(), source="live", variant="lite", label="evening",
-                        when=T0 + timedelta(days=1))
+        new = store.add(
+            make_record(),
+            source="live",
+            variant="lite",
+            label="evening",
+            when=T0 + timedelta(days=1),
+        )
         assert store.get(new).label == "evening"  # type: ignore[union-attr]
     conn = sqlite3.connect(db)
     assert "label" in [r[1] for r in conn.execute("PRAGMA table_info(checks)")]
-    assert conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' "
-                        "AND name = 'checks_by_time'").fetchone() is not None
+    assert (
+        conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'checks_by_time'"
+        ).fetchone()
+        is not None
+    )
     conn.close()
 
 
@@ -300,12 +349,17 @@ def test_refuses_a_file_that_is_not_a_database(tmp_path: Path) -> None:
 
 # -- two processes at once -----------------------------------------------------------------
 
+
 def _writer(path: str, tag: str, n: int, start: Any) -> None:
     start.wait()
     with HistoryStore(path) as store:
         for k in range(n):
-            store.add(make_record(float(k), 20.0 + k % 7), source="photo", variant="full",
-                      note=f"{tag}-{k}")
+            store.add(
+                make_record(float(k), 20.0 + k % 7),
+                source="photo",
+                variant="full",
+                note=f"{tag}-{k}",
+            )
 
 
 def test_two_processes_write_at_once(db: Path) -> None:
@@ -331,13 +385,19 @@ def test_two_processes_write_at_once(db: Path) -> None:
 
 # -- durability ----------------------------------------------------------------------------
 
+
 def _committer(path: str, conn: Any) -> None:
     """Write checks forever, reporting each committed id before starting the next write."""
     with HistoryStore(path) as store:
         k = 0
         while True:
-            cid = store.add(make_record(float(k % 30), 25.0), source="live", variant="lite",
-                            note=f"n{k}", image_jpeg=JPEG + os.urandom(2048))
+            cid = store.add(
+                make_record(float(k % 30), 25.0),
+                source="live",
+                variant="lite",
+                note=f"n{k}",
+                image_jpeg=JPEG + os.urandom(2048),
+            )
             conn.send(cid)
             k += 1
 
@@ -381,12 +441,18 @@ def test_sigkill_mid_write_loses_nothing_committed(
 
 # -- the command line ----------------------------------------------------------------------
 
+
 def run_cli(*args: str, db: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, TZ="UTC")
     if db is not None:
         env[ENV_DATA_DIR] = str(db.parent)
-    return subprocess.run([sys.executable, "-m", "posture_cam", *args], capture_output=True,
-                          text=True, env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "posture_cam", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
 
 
 def _line(out: str, check_id: int) -> str:
@@ -401,14 +467,27 @@ def test_cli_list_shows_change_and_verdict_over_days(db: Path) -> None:
     day = timedelta(days=1)
     with HistoryStore(db) as store:
         # Baseline: three photos on three days; medians 10 and 30.
-        base = [store.add(make_record(t, lo), source="photo", variant="full", when=T0 + k * day)
-                for k, (t, lo) in enumerate([(9.0, 31.0), (10.0, 30.0), (11.0, 29.0)])]
-        bad = store.add(make_record(blocked="not_side_view"), source="photo", variant="full",
-                        when=T0 + 4 * day)
-        real = store.add(make_record(10.0 + 2 * sdc_t, 30.0 - 2 * sdc_l), source="photo",
-                         variant="full", when=T0 + 10 * day, label="after", note="new chair")
-        noise = store.add(make_record(10.0 + 0.4 * sdc_t, 30.0 + 0.4 * sdc_l), source="photo",
-                          variant="full", when=T0 + 20 * day)
+        base = [
+            store.add(make_record(t, lo), source="photo", variant="full", when=T0 + k * day)
+            for k, (t, lo) in enumerate([(9.0, 31.0), (10.0, 30.0), (11.0, 29.0)])
+        ]
+        bad = store.add(
+            make_record(blocked="not_side_view"), source="photo", variant="full", when=T0 + 4 * day
+        )
+        real = store.add(
+            make_record(10.0 + 2 * sdc_t, 30.0 - 2 * sdc_l),
+            source="photo",
+            variant="full",
+            when=T0 + 10 * day,
+            label="after",
+            note="new chair",
+        )
+        noise = store.add(
+            make_record(10.0 + 0.4 * sdc_t, 30.0 + 0.4 * sdc_l),
+            source="photo",
+            variant="full",
+            when=T0 + 20 * day,
+        )
 
     proc = run_cli("history", "list", db=db)
     assert proc.returncode == 0, proc.stderr
@@ -428,8 +507,16 @@ def test_cli_list_shows_change_and_verdict_over_days(db: Path) -> None:
     assert line.count("within noise") == 2 and "real change" not in line
 
     # A user-picked baseline range: the "real" check alone; now the others moved.
-    proc = run_cli("history", "list", "--db", str(db), "--baseline-from", "2025-03-11",
-                   "--baseline-to", "2025-03-11")
+    proc = run_cli(
+        "history",
+        "list",
+        "--db",
+        str(db),
+        "--baseline-from",
+        "2025-03-11",
+        "--baseline-to",
+        "2025-03-11",
+    )
     assert "median of 1 good check in the chosen range (2025-03-11)" in proc.stdout
     assert "real change (more posterior tilt)" in _line(proc.stdout, base[0])
 
@@ -449,8 +536,10 @@ def test_cli_no_baseline_yet_and_empty(db: Path) -> None:
 
 def test_cli_export_and_delete(db: Path, tmp_path: Path) -> None:
     with HistoryStore(db) as store:
-        ids = [store.add(make_record(), source="photo", variant="full", when=T0 + timedelta(k))
-               for k in range(3)]
+        ids = [
+            store.add(make_record(), source="photo", variant="full", when=T0 + timedelta(k))
+            for k in range(3)
+        ]
     proc = run_cli("history", "export", db=db)
     assert proc.returncode == 0
     assert [r["id"] for r in csv.DictReader(io.StringIO(proc.stdout))] == [str(i) for i in ids]
@@ -482,8 +571,19 @@ def test_cli_analyze_save(shared_data: Path, db: Path, tmp_path: Path) -> None:
     image = shared_data / "synth" / "dev" / "synth_000011000033.jpg"
     junk = tmp_path / "junk.jpg"
     junk.write_bytes(os.urandom(2048))
-    proc = run_cli("analyze", str(image), str(junk), "--variant", "lite", "--save",
-                   "--note", "first try", "--label", "morning", db=db)
+    proc = run_cli(
+        "analyze",
+        str(image),
+        str(junk),
+        "--variant",
+        "lite",
+        "--save",
+        "--note",
+        "first try",
+        "--label",
+        "morning",
+        db=db,
+    )
     assert "Traceback" not in proc.stderr
     assert proc.returncode == 4  # the junk file, as without --save
     assert "Saved 1 check to your history" in proc.stdout

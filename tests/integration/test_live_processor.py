@@ -58,8 +58,11 @@ def side_view() -> np.ndarray:
 @pytest.fixture()
 def processor(lite_model: ModelFile) -> Iterator[LiveProcessor]:
     """What the page builds: the lite model, with the periodic several-people check."""
-    proc = LiveProcessor(video_detector_factory("lite"), "lite",
-                         people_detector_factory=people_detector_factory("lite"))
+    proc = LiveProcessor(
+        video_detector_factory("lite"),
+        "lite",
+        people_detector_factory=people_detector_factory("lite"),
+    )
     yield proc
     proc.close()
 
@@ -67,9 +70,13 @@ def processor(lite_model: ModelFile) -> Iterator[LiveProcessor]:
 @pytest.fixture(scope="module")
 def two_people() -> np.ndarray:
     left = letterbox_rgb(SAMPLE if SAMPLE.is_file() else FALLBACK, 320, 480)
-    right = letterbox_rgb(REPO / "samples" / "neutral_side.jpg"
-                          if (REPO / "samples" / "neutral_side.jpg").is_file() else FALLBACK,
-                          320, 480)
+    right = letterbox_rgb(
+        REPO / "samples" / "neutral_side.jpg"
+        if (REPO / "samples" / "neutral_side.jpg").is_file()
+        else FALLBACK,
+        320,
+        480,
+    )
     return np.ascontiguousarray(np.hstack([left, right]))
 
 
@@ -93,8 +100,9 @@ def run_until_steady(proc: LiveProcessor, rgb: np.ndarray, start: int = 0) -> in
         if proc.state.steady:
             return n
     state = proc.state
-    pytest.fail(f"not steady after {STEADY_WITHIN_FRAMES} frames: {state.status} "
-                f"{state.summary.reasons}")
+    pytest.fail(
+        f"not steady after {STEADY_WITHIN_FRAMES} frames: {state.status} {state.summary.reasons}"
+    )
 
 
 def assert_finite_steady(state: LiveState) -> None:
@@ -126,8 +134,9 @@ def test_side_view_becomes_steady_with_finite_numbers(processor, side_view) -> N
     jpeg = state.snapshot_jpeg
     assert jpeg is not None and jpeg[:3] == b"\xff\xd8\xff"
     # ...without the status bar the video shows along the bottom.
-    snap = cv2.cvtColor(cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR),
-                        cv2.COLOR_BGR2RGB)
+    snap = cv2.cvtColor(
+        cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB
+    )
     bottom = (slice(470, 480), slice(0, 100))  # a corner no overlay line crosses
     assert np.abs(snap[bottom].astype(int) - side_view[bottom].astype(int)).mean() < 12
     assert np.abs(drawn[bottom].astype(int) - side_view[bottom].astype(int)).mean() > 40
@@ -136,7 +145,8 @@ def test_side_view_becomes_steady_with_finite_numbers(processor, side_view) -> N
     assert record["assessment"]["pattern"] == state.assessment.pattern
     assert record["measurable"] is True and record["model_variant"] == "lite"
     assert record["metrics"]["pelvic_tilt_deg"]["value"] == pytest.approx(
-        state.metrics.pelvic_tilt_deg.value, abs=1e-3)
+        state.metrics.pelvic_tilt_deg.value, abs=1e-3
+    )
 
 
 def test_nobody_in_view_gives_guidance_and_is_not_steady(processor) -> None:
@@ -164,8 +174,9 @@ def test_several_people_give_guidance_and_are_not_steady(processor, two_people) 
     assert state.guidance is not None and state.guidance.code == "several_people"
 
 
-def test_second_person_leaving_is_noticed_at_the_next_check(processor, two_people,
-                                                             side_view) -> None:
+def test_second_person_leaving_is_noticed_at_the_next_check(
+    processor, two_people, side_view
+) -> None:
     run(processor, two_people, range(10))
     assert processor.state.guidance is not None
     assert processor.state.guidance.code == "several_people"
@@ -231,10 +242,16 @@ def test_encode_jpeg_round_trip(side_view) -> None:
         (None, [], None),
         ("", [], None),
         ("[]", [], None),
-        ('{"urls": "stun:stun.example.org:3478"}',
-         [{"urls": ["stun:stun.example.org:3478"]}], None),
-        ([{"urls": ["turn:t.example.org:3478"], "username": "u", "credential": "p"}],
-         [{"urls": ["turn:t.example.org:3478"], "username": "u", "credential": "p"}], None),
+        (
+            '{"urls": "stun:stun.example.org:3478"}',
+            [{"urls": ["stun:stun.example.org:3478"]}],
+            None,
+        ),
+        (
+            [{"urls": ["turn:t.example.org:3478"], "username": "u", "credential": "p"}],
+            [{"urls": ["turn:t.example.org:3478"], "username": "u", "credential": "p"}],
+            None,
+        ),
         ("not json", None, "not valid JSON"),
         ('[{"urls": "http://example.org"}]', None, "not a stun"),
         ('[{"urls": []}]', None, "non-empty"),

@@ -73,8 +73,17 @@ def server(fresh_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     log = tmp_path_factory.mktemp("server") / "streamlit.log"
     env = dict(os.environ, HOME=str(fresh_home))
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-           "--server.fileWatcherType", "none"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.port",
+        str(port),
+        "--server.fileWatcherType",
+        "none",
+    ]
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
     srv = Server(f"http://127.0.0.1:{port}", port, proc, log)
@@ -117,7 +126,7 @@ def _listening_addresses(pid: int) -> list[str]:
         except OSError:
             continue
         if target.startswith("socket:["):
-            inodes.add(target[len("socket:["):-1])
+            inodes.add(target[len("socket:[") : -1])
     found = []
     for table, v6 in (("/proc/net/tcp", False), ("/proc/net/tcp6", True)):
         try:
@@ -135,8 +144,9 @@ def _listening_addresses(pid: int) -> list[str]:
 def _decode_address(hex_addr: str, v6: bool) -> str:
     """``0100007F:1F90`` -> ``127.0.0.1:8080`` (the kernel prints 32-bit words host-endian)."""
     addr, port = hex_addr.split(":")
-    raw = b"".join(int(addr[i:i + 8], 16).to_bytes(4, sys.byteorder)
-                   for i in range(0, len(addr), 8))
+    raw = b"".join(
+        int(addr[i : i + 8], 16).to_bytes(4, sys.byteorder) for i in range(0, len(addr), 8)
+    )
     host = socket.inet_ntop(socket.AF_INET6 if v6 else socket.AF_INET, raw)
     return f"{host}:{int(port, 16)}"
 
@@ -158,8 +168,14 @@ def test_server_listens_on_127_0_0_1_only(server: Server) -> None:
 
 # ---------------------------------------------------------------------- configuration
 
-_OPTIONS = ("server.address", "server.enableXsrfProtection", "server.enableCORS",
-            "server.maxUploadSize", "browser.gatherUsageStats", "server.headless")
+_OPTIONS = (
+    "server.address",
+    "server.enableXsrfProtection",
+    "server.enableCORS",
+    "server.maxUploadSize",
+    "browser.gatherUsageStats",
+    "server.headless",
+)
 _READ_CONFIG = f"""
 import json
 from streamlit import config
@@ -170,8 +186,14 @@ print(json.dumps({{k: [config.get_option(k), config.get_where_defined(k)]
 
 
 def test_effective_config_keeps_the_safe_defaults(fresh_home: Path) -> None:
-    proc = subprocess.run([sys.executable, "-c", _READ_CONFIG], cwd=REPO, capture_output=True,
-                          text=True, timeout=60, env=dict(os.environ, HOME=str(fresh_home)))
+    proc = subprocess.run(
+        [sys.executable, "-c", _READ_CONFIG],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ, HOME=str(fresh_home)),
+    )
     assert proc.returncode == 0, proc.stderr
     opts = {k: v for k, (v, _) in json.loads(proc.stdout.splitlines()[-1]).items()}
     where = {k: w for k, (_, w) in json.loads(proc.stdout.splitlines()[-1]).items()}
@@ -181,8 +203,12 @@ def test_effective_config_keeps_the_safe_defaults(fresh_home: Path) -> None:
     assert opts["browser.gatherUsageStats"] is False
     assert opts["server.maxUploadSize"] == MAX_UPLOAD_MB
     # Set by the repo's file, not by luck of Streamlit's defaults (which change over time).
-    for key in ("server.address", "server.enableXsrfProtection", "browser.gatherUsageStats",
-                "server.maxUploadSize"):
+    for key in (
+        "server.address",
+        "server.enableXsrfProtection",
+        "browser.gatherUsageStats",
+        "server.maxUploadSize",
+    ):
         assert Path(where[key]).resolve() == CONFIG_FILE.resolve(), (key, where[key])
 
 
@@ -198,8 +224,10 @@ async def _session(server: Server, action: Any) -> Any:
     async with websockets.connect(
         f"ws://127.0.0.1:{server.port}/_stcore/stream",
         subprotocols=["streamlit", server.xsrf_cookie],  # type: ignore[list-item]
-        additional_headers={"Cookie": f"_streamlit_xsrf={server.xsrf_cookie}",
-                            "Origin": server.url},
+        additional_headers={
+            "Cookie": f"_streamlit_xsrf={server.xsrf_cookie}",
+            "Origin": server.url,
+        },
         max_size=None,
     ) as ws:
         back = BackMsg()
@@ -233,10 +261,14 @@ def _run_session(server: Server, action: Callable[[str], Any]) -> Any:
 
 def _multipart(name: str, data: bytes) -> tuple[bytes, str]:
     boundary = uuid.uuid4().hex
-    head = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
-            f'filename="{name}"\r\nContent-Type: image/jpeg\r\n\r\n').encode()
-    return head + data + f"\r\n--{boundary}--\r\n".encode(), \
-        f"multipart/form-data; boundary={boundary}"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+        f'filename="{name}"\r\nContent-Type: image/jpeg\r\n\r\n'
+    ).encode()
+    return (
+        head + data + f"\r\n--{boundary}--\r\n".encode(),
+        f"multipart/form-data; boundary={boundary}",
+    )
 
 
 def _put(server: Server, session_id: str, data: bytes, *, token: str | None) -> int:
@@ -282,27 +314,38 @@ def test_upload_endpoint_needs_the_xsrf_token_and_holds_the_size_limit(server: S
             "no token": _put(server, session_id, photo, token=None),
             "wrong token": _put(server, session_id, photo, token="2|00|00|0"),
             "photo": _put(server, session_id, photo, token=server.xsrf_cookie),
-            "just under": _put(server, session_id, b"\xff" * ((MAX_UPLOAD_MB - 1) * MB),
-                               token=server.xsrf_cookie),
-            "over": _put_declared(server, session_id, (MAX_UPLOAD_MB + 1) * MB,
-                                  token=server.xsrf_cookie),
+            "just under": _put(
+                server, session_id, b"\xff" * ((MAX_UPLOAD_MB - 1) * MB), token=server.xsrf_cookie
+            ),
+            "over": _put_declared(
+                server, session_id, (MAX_UPLOAD_MB + 1) * MB, token=server.xsrf_cookie
+            ),
         }
 
     got = _run_session(server, uploads)
-    assert got == {"no token": 403, "wrong token": 403, "photo": 204, "just under": 204,
-                   "over": 413}, got
+    assert got == {
+        "no token": 403,
+        "wrong token": 403,
+        "photo": 204,
+        "just under": 204,
+        "over": 413,
+    }, got
 
 
 def test_browser_is_told_the_limit_and_no_usage_stats(server: Server) -> None:
     if not server.messages:
         _run_session(server, lambda sid: None)
-    new_session = next(m.new_session for m in server.messages
-                       if m.WhichOneof("type") == "new_session")
+    new_session = next(
+        m.new_session for m in server.messages if m.WhichOneof("type") == "new_session"
+    )
     assert new_session.config.gather_usage_stats is False
-    uploaders = [m.delta.new_element.file_uploader for m in server.messages
-                 if m.WhichOneof("type") == "delta"
-                 and m.delta.WhichOneof("type") == "new_element"
-                 and m.delta.new_element.WhichOneof("type") == "file_uploader"]
+    uploaders = [
+        m.delta.new_element.file_uploader
+        for m in server.messages
+        if m.WhichOneof("type") == "delta"
+        and m.delta.WhichOneof("type") == "new_element"
+        and m.delta.new_element.WhichOneof("type") == "file_uploader"
+    ]
     assert len(uploaders) == 1
     assert uploaders[0].max_upload_size_mb == MAX_UPLOAD_MB
     assert {".jpg", ".png", ".heic"} <= set(uploaders[0].type)
@@ -310,12 +353,45 @@ def test_browser_is_told_the_limit_and_no_usage_stats(server: Server) -> None:
 
 # ------------------------------------------------------------------ nothing on disk
 
-_PICTURE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".gif", ".bmp",
-                     ".tif", ".tiff", ".avif", ".pdf", ".y4m", ".mp4", ".webm", ".npy"}
-_PICTURE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"%PDF", b"BM", b"II*\x00",
-                  b"MM\x00*", b"\x93NUMPY")
-_SKIP_DIRS = {".git", ".venv", "venv", "__pycache__", ".pytest_cache", ".hypothesis",
-              ".mypy_cache", ".ruff_cache", "node_modules"}
+_PICTURE_SUFFIXES = {
+    ".jpg",
+    ".jpeg",
+    ".png",
+    ".webp",
+    ".heic",
+    ".heif",
+    ".gif",
+    ".bmp",
+    ".tif",
+    ".tiff",
+    ".avif",
+    ".pdf",
+    ".y4m",
+    ".mp4",
+    ".webm",
+    ".npy",
+}
+_PICTURE_MAGIC = (
+    b"\xff\xd8\xff",
+    b"\x89PNG",
+    b"GIF8",
+    b"%PDF",
+    b"BM",
+    b"II*\x00",
+    b"MM\x00*",
+    b"\x93NUMPY",
+)
+_SKIP_DIRS = {
+    ".git",
+    ".venv",
+    "venv",
+    "__pycache__",
+    ".pytest_cache",
+    ".hypothesis",
+    ".mypy_cache",
+    ".ruff_cache",
+    "node_modules",
+}
 
 
 def _is_picture(path: Path) -> bool:
@@ -326,8 +402,11 @@ def _is_picture(path: Path) -> bool:
             head = fh.read(16)
     except OSError:
         return False
-    return head.startswith(_PICTURE_MAGIC) or head[4:8] == b"ftyp" or (
-        head.startswith(b"RIFF") and head[8:12] == b"WEBP")
+    return (
+        head.startswith(_PICTURE_MAGIC)
+        or head[4:8] == b"ftyp"
+        or (head.startswith(b"RIFF") and head[8:12] == b"WEBP")
+    )
 
 
 def _snapshot(roots: list[Path], exclude: list[Path]) -> dict[Path, float]:
@@ -339,8 +418,12 @@ def _snapshot(roots: list[Path], exclude: list[Path]) -> dict[Path, float]:
             continue
         for folder, dirs, names in os.walk(root):
             here = Path(folder).resolve()
-            dirs[:] = [d for d in dirs if d not in _SKIP_DIRS
-                       and not any((here / d) == s or s in (here / d).parents for s in skip)]
+            dirs[:] = [
+                d
+                for d in dirs
+                if d not in _SKIP_DIRS
+                and not any((here / d) == s or s in (here / d).parents for s in skip)
+            ]
             for name in names:
                 p = here / name
                 try:
@@ -365,8 +448,7 @@ def test_a_photo_session_writes_no_picture_or_pdf_to_disk(
     from posture_cam.ui import state
     from posture_cam.ui.photo_page import SAMPLES as SAMPLE_LIST
 
-    roots = [Path(tempfile.gettempdir()), Path.home() / ".cache", Path.home() / ".streamlit",
-             REPO]
+    roots = [Path(tempfile.gettempdir()), Path.home() / ".cache", Path.home() / ".streamlit", REPO]
     # Allowed: the pose-model cache, and pytest's own temporary folders.
     exclude = [cache_dir(), tmp_path_factory.getbasetemp()]
     before = _snapshot(roots, exclude)
@@ -374,8 +456,9 @@ def test_a_photo_session_writes_no_picture_or_pdf_to_disk(
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
     at.session_state[state.KEY_VARIANT] = "lite"
     at.run()
-    at.selectbox[0].set_value(next(s for s in SAMPLE_LIST
-                                   if s.file == "increased_curve_side.jpg")).run()
+    at.selectbox[0].set_value(
+        next(s for s in SAMPLE_LIST if s.file == "increased_curve_side.jpg")
+    ).run()
     photo = (SAMPLES / "flattened_curve_side.jpg").read_bytes()
     at.file_uploader[0].set_value(("my_photo.jpg", photo, "image/jpeg")).run()
     for _ in range(2):  # keep both results
@@ -389,8 +472,7 @@ def test_a_photo_session_writes_no_picture_or_pdf_to_disk(
     report.session_state[state.KEY_SESSION] = session
     report.run()
     assert not report.exception
-    assert [b.label for b in report.download_button] == ["PDF report", "JSON data",
-                                                         "CSV table"]
+    assert [b.label for b in report.download_button] == ["PDF report", "JSON data", "CSV table"]
 
     after = _snapshot(roots, exclude)
     changed = sorted(p for p, mtime in after.items() if before.get(p) != mtime)

@@ -39,25 +39,45 @@ REP = Repeatability(
     photo={"full": {TILT: 1.0, LORD: 1.5}, "lite": {TILT: 2.0, LORD: 2.5}},
     live={"full": {TILT: 1.2, LORD: 1.0}},
 )
-NOISE = NoiseModel(REP, calibration_pm={"full": {TILT: 3.0, LORD: 4.0},
-                                        "lite": {TILT: 3.0, LORD: 4.0}})
+NOISE = NoiseModel(
+    REP, calibration_pm={"full": {TILT: 3.0, LORD: 4.0}, "lite": {TILT: 3.0, LORD: 4.0}}
+)
 
 
-def check(cid: int, tilt: float | None, lord: float | None, *, when: datetime | None = None,
-          source: Source = "photo", variant: str = "full", pm: tuple[float, float] = (3.0, 4.0),
-          measurable: bool = True, flags: tuple[str, ...] = (), pattern: str = "neutral",
-          label: str | None = None) -> Check:
+def check(
+    cid: int,
+    tilt: float | None,
+    lord: float | None,
+    *,
+    when: datetime | None = None,
+    source: Source = "photo",
+    variant: str = "full",
+    pm: tuple[float, float] = (3.0, 4.0),
+    measurable: bool = True,
+    flags: tuple[str, ...] = (),
+    pattern: str = "neutral",
+    label: str | None = None,
+) -> Check:
     record: dict[str, Any] = {"metrics": {"flags": list(flags)}}
     return Check(
-        id=cid, time=when or T0 + cid * DAY, source=source, variant=variant,
-        measurable=measurable, pattern=pattern, confidence=0.5,
+        id=cid,
+        time=when or T0 + cid * DAY,
+        source=source,
+        variant=variant,
+        measurable=measurable,
+        pattern=pattern,
+        confidence=0.5,
         pelvic_tilt=None if tilt is None else Measurement(tilt, pm[0]),
         lumbar_lordosis=None if lord is None else Measurement(lord, pm[1]),
-        gate_codes=(), note=None, label=label, record=record,
+        gate_codes=(),
+        note=None,
+        label=label,
+        record=record,
     )
 
 
 # -- formulas ------------------------------------------------------------------------------
+
 
 def test_sdc95_is_1_96_root_2_sem() -> None:
     assert sdc95(1.0) == pytest.approx(2.7719, abs=1e-4)
@@ -85,10 +105,11 @@ def test_pooled_sd(groups: list[list[float]], sd: float, df: int) -> None:
     assert got_sd == pytest.approx(sd, nan_ok=True)
 
 
-@given(st.lists(st.lists(st.floats(-50, 50), min_size=2, max_size=6), min_size=1, max_size=5),
-       st.lists(st.floats(-100, 100), min_size=5, max_size=5))
-def test_pooled_sd_ignores_each_group_level(groups: list[list[float]], shifts: list[float]
-                                            ) -> None:
+@given(
+    st.lists(st.lists(st.floats(-50, 50), min_size=2, max_size=6), min_size=1, max_size=5),
+    st.lists(st.floats(-100, 100), min_size=5, max_size=5),
+)
+def test_pooled_sd_ignores_each_group_level(groups: list[list[float]], shifts: list[float]) -> None:
     moved = [[x + s for x in g] for g, s in zip(groups, shifts, strict=False)]
     assert pooled_sd(moved)[0] == pytest.approx(pooled_sd(groups)[0], abs=1e-6)
 
@@ -100,6 +121,7 @@ def test_live_window_sd_inverts_the_smoothers_plus_minus() -> None:
 
 
 # -- where the SEM comes from --------------------------------------------------------------
+
 
 def test_bench_sem_per_variant_unknown_variant_and_live() -> None:
     assert REP.bench_sem(TILT, "full") == 1.0
@@ -114,14 +136,29 @@ def test_bench_sem_per_variant_unknown_variant_and_live() -> None:
 def test_repeatability_json_with_live_entries() -> None:
     # The shape bench/repeatability.py writes: per-variant extras that are not metrics, and a
     # metric without a SEM, are skipped.
-    rep = Repeatability.from_dict({
-        "photo": {"full": {"model_sha256": "ab", "seconds": 60.0,
-                           TILT: {"sem": 0.9, "df": 150}, LORD: {"sem": 0.8, "df": 150}}},
-        "live": {"full": {"model_sha256": "ab", "steady_rate": 1.0, "errors": ["x"],
-                          TILT: {"sem": 1.3, "df": 90}, LORD: {"sem": 0.4, "df": 90},
-                          "knee_flexion_deg": {"sem": None}}},
-        "info": {"live": "takes"},
-    })
+    rep = Repeatability.from_dict(
+        {
+            "photo": {
+                "full": {
+                    "model_sha256": "ab",
+                    "seconds": 60.0,
+                    TILT: {"sem": 0.9, "df": 150},
+                    LORD: {"sem": 0.8, "df": 150},
+                }
+            },
+            "live": {
+                "full": {
+                    "model_sha256": "ab",
+                    "steady_rate": 1.0,
+                    "errors": ["x"],
+                    TILT: {"sem": 1.3, "df": 90},
+                    LORD: {"sem": 0.4, "df": 90},
+                    "knee_flexion_deg": {"sem": None},
+                }
+            },
+            "info": {"live": "takes"},
+        }
+    )
     assert rep.live == {"full": {TILT: 1.3, LORD: 0.4}}
     assert rep.bench_sem(TILT, "full", "live") == 1.3  # live 1.3 > photo 0.9
     assert rep.bench_sem(LORD, "full", "live") == 0.8  # photo 0.8 > live 0.4
@@ -159,8 +196,10 @@ def test_live_check_uses_its_window_spread_when_larger() -> None:
 def test_personal_sem_from_same_day_repeats() -> None:
     day1 = [check(i, t, 30.0, when=T0 + timedelta(hours=i)) for i, t in enumerate([10, 12, 14])]
     # Same day, other label: not a repeat of the above; a bad check is not used either.
-    other = [check(5, 40.0, 30.0, when=T0, label="after"),
-             check(6, 99.0, 99.0, when=T0, measurable=False)]
+    other = [
+        check(5, 40.0, 30.0, when=T0, label="after"),
+        check(6, 99.0, 99.0, when=T0, measurable=False),
+    ]
     sems, dfs = personal_sem(day1 + other, tz=UTC)
     assert sems[TILT] == pytest.approx(2.0) and dfs[TILT] == 2  # SD of 10, 12, 14
     assert sems[LORD] == 0.0
@@ -187,12 +226,14 @@ def test_shipped_repeatability_has_lite_and_full_photo_and_live() -> None:
             assert 0.0 < rep.photo[variant][metric] < 5.0
             assert 0.0 < rep.live[variant][metric] < 5.0
             # A live check never gets less than the photo value.
-            assert rep.bench_sem(metric, variant, "live") == max(rep.photo[variant][metric],
-                                                                 rep.live[variant][metric])
+            assert rep.bench_sem(metric, variant, "live") == max(
+                rep.photo[variant][metric], rep.live[variant][metric]
+            )
     assert "method" in rep.info and "live" in rep.info
 
 
 # -- baseline ------------------------------------------------------------------------------
+
 
 def test_baseline_is_the_median_of_the_first_n_good_checks() -> None:
     checks = [
@@ -223,8 +264,9 @@ def test_baseline_from_a_picked_range() -> None:
     b = compute_baseline(checks, NOISE, since=T0 + 3 * DAY, until=T0 + 6 * DAY)
     assert b is not None and b.method == "range"
     assert b.check_ids == (3, 4, 5) and b.values == {TILT: 4.0, LORD: 24.0}
-    assert b.describe(UTC) == "median of 3 good checks in the chosen range (2025-03-04 to " \
-                              "2025-03-06)"
+    assert (
+        b.describe(UTC) == "median of 3 good checks in the chosen range (2025-03-04 to 2025-03-06)"
+    )
     assert compute_baseline(checks, NOISE, since=T0 + 30 * DAY) is None
 
 
@@ -236,8 +278,7 @@ def test_baseline_sem_is_the_largest_of_its_checks() -> None:
 
 # -- change and verdict --------------------------------------------------------------------
 
-BASE = Baseline({TILT: 12.0, LORD: 30.0}, {TILT: 1.0, LORD: 1.5}, (1, 2, 3), T0, T0 + DAY,
-                "first")
+BASE = Baseline({TILT: 12.0, LORD: 30.0}, {TILT: 1.0, LORD: 1.5}, (1, 2, 3), T0, T0 + DAY, "first")
 
 
 def test_change_against_the_baseline_hand_worked() -> None:
@@ -301,8 +342,7 @@ def test_bad_checks_are_not_compared() -> None:
 
 
 @given(st.floats(-40, 40), st.floats(0, 5), st.floats(0, 5))
-def test_verdict_is_real_exactly_beyond_the_sdc(change: float, sem_a: float, sem_b: float
-                                                ) -> None:
+def test_verdict_is_real_exactly_beyond_the_sdc(change: float, sem_a: float, sem_b: float) -> None:
     noise = NoiseModel(Repeatability(photo={"full": {TILT: sem_a, LORD: sem_a}}))
     base = Baseline({TILT: 0.0, LORD: 0.0}, {TILT: sem_b, LORD: sem_b}, (1,), T0, T0, "first")
     ch = compare(check(9, change, -change), base, noise)
@@ -310,11 +350,13 @@ def test_verdict_is_real_exactly_beyond_the_sdc(change: float, sem_a: float, sem
         assert c.sdc == pytest.approx(1.96 * math.hypot(sem_a, sem_b))
         assert c.real == (abs(c.change) > c.sdc)
     if ch[TILT].real:
-        assert ch[LORD].real and ch[TILT].direction != ("more anterior tilt" if change < 0
-                                                        else "more posterior tilt")
+        assert ch[LORD].real and ch[TILT].direction != (
+            "more anterior tilt" if change < 0 else "more posterior tilt"
+        )
 
 
 # -- a whole history -----------------------------------------------------------------------
+
 
 def history_days() -> list[Check]:
     """A hand-worked history: baseline days 1-3, then a bad check, a real and a noisy one."""
@@ -360,11 +402,21 @@ def test_trend_numbers_hand_worked() -> None:
     lord = trend.metrics[LORD]
     assert lord.band == pytest.approx((30.0 - 1.5 * 2.7719, 30.0 + 1.5 * 2.7719), abs=1e-3)
     assert [p.change.verdict for p in lord.points if p.change] == [
-        "within noise", "within noise", "within noise", "real change", "within noise"]
+        "within noise",
+        "within noise",
+        "within noise",
+        "real change",
+        "within noise",
+    ]
 
     assert [(p.check_id, p.pattern, p.level) for p in trend.patterns] == [
-        (1, "neutral", 0), (2, "neutral", 0), (3, "neutral", 0), (4, "inconclusive", None),
-        (5, "flattened", -1), (6, "increased", 1)]
+        (1, "neutral", 0),
+        (2, "neutral", 0),
+        (3, "neutral", 0),
+        (4, "inconclusive", None),
+        (5, "flattened", -1),
+        (6, "increased", 1),
+    ]
     assert PATTERN_LEVELS == {"flattened": -1, "neutral": 0, "increased": 1}
 
     latest = trend.latest_changes()

@@ -169,8 +169,9 @@ def test_neutral_confidence_is_highest_in_the_middle(z1: float, z2: float) -> No
     pm_t=st.floats(0.0, 50.0),
     pm_l=st.floats(0.0, 50.0),
 )
-def test_classify_values_always_answers(tilt: float, lordosis: float, pm_t: float,
-                                        pm_l: float) -> None:
+def test_classify_values_always_answers(
+    tilt: float, lordosis: float, pm_t: float, pm_l: float
+) -> None:
     a = _classify(tilt, lordosis, pm_t, pm_l)
     assert a.pattern in PATTERN_TITLES
     assert 0.0 <= a.confidence <= 1.0
@@ -229,12 +230,21 @@ def test_neutral_summary_names_no_driver() -> None:
 def _metrics(tilt: float, lordosis: float, flags: tuple[str, ...] = ()) -> PostureMetrics:
     one = Measurement(0.0, 1.0)
     return PostureMetrics(
-        near_side="right", facing="+x",
-        pelvic_tilt_deg=Measurement(tilt, 3.8), lumbar_lordosis_deg=Measurement(lordosis, 4.5),
-        lumbar_depth_ratio=one, trunk_inclination_deg=one, hip_angle_deg=one,
-        knee_flexion_deg=one, ear_offset_pct_height=one, shoulder_offset_pct_height=one,
-        hip_offset_pct_height=one, knee_offset_pct_height=one, camera_roll_deg=None,
-        outline=None, flags=flags,
+        near_side="right",
+        facing="+x",
+        pelvic_tilt_deg=Measurement(tilt, 3.8),
+        lumbar_lordosis_deg=Measurement(lordosis, 4.5),
+        lumbar_depth_ratio=one,
+        trunk_inclination_deg=one,
+        hip_angle_deg=one,
+        knee_flexion_deg=one,
+        ear_offset_pct_height=one,
+        shoulder_offset_pct_height=one,
+        hip_offset_pct_height=one,
+        knee_offset_pct_height=one,
+        camera_roll_deg=None,
+        outline=None,
+        flags=flags,
     )
 
 
@@ -248,9 +258,11 @@ def test_classify_passes_good_metrics_to_the_values() -> None:
 
 
 def test_classify_failed_gate_is_inconclusive_with_its_message() -> None:
-    gate = GateReport(findings=(
-        Finding("not_side_view", "This looks like a front view.", "Turn 90°.", value=0.6),
-    ))
+    gate = GateReport(
+        findings=(
+            Finding("not_side_view", "This looks like a front view.", "Turn 90°.", value=0.6),
+        )
+    )
     a = classify(gate, _metrics(20.0, 49.0))  # metrics would say "increased"
     assert a.pattern == "inconclusive"
     assert a.confidence == 0.0
@@ -259,11 +271,13 @@ def test_classify_failed_gate_is_inconclusive_with_its_message() -> None:
 
 
 def test_classify_lists_every_blocking_finding_but_not_warnings() -> None:
-    gate = GateReport(findings=(
-        Finding("body_cropped", "Feet cut off.", "Step back."),
-        Finding("person_too_small", "Too small.", "Come closer."),
-        Finding("camera_tilted", "Slight tilt.", "Level it.", severity="warn"),
-    ))
+    gate = GateReport(
+        findings=(
+            Finding("body_cropped", "Feet cut off.", "Step back."),
+            Finding("person_too_small", "Too small.", "Come closer."),
+            Finding("camera_tilted", "Slight tilt.", "Level it.", severity="warn"),
+        )
+    )
     a = classify(gate, None)
     assert a.problems == ("Feet cut off. Step back.", "Too small. Come closer.")
 
@@ -283,9 +297,13 @@ def test_classify_without_metrics_is_inconclusive() -> None:
     [
         (("no_outline",), ("The body outline could not be found.",)),
         (("arm_behind_back",), ("An arm is behind the back and hides its outline.",)),
-        (("outline_gaps", "something_new"),
-         ("The back outline has gaps (hair, clothing or background blending in).",
-          "something_new")),
+        (
+            ("outline_gaps", "something_new"),
+            (
+                "The back outline has gaps (hair, clothing or background blending in).",
+                "something_new",
+            ),
+        ),
     ],
 )
 def test_classify_flagged_metrics_are_inconclusive(

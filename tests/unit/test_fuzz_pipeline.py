@@ -39,15 +39,21 @@ SIZE = (FIG.width, FIG.height)
 FIG_MASK = FIG.mask()
 FIG_XY = FIG.landmarks()
 
-GATE_CODES = {"no_person", "several_people", "not_side_view", "body_cropped",
-              "person_too_small", "not_standing", "camera_tilted"}
+GATE_CODES = {
+    "no_person",
+    "several_people",
+    "not_side_view",
+    "body_cropped",
+    "person_too_small",
+    "not_standing",
+    "camera_tilted",
+}
 odd = st.sampled_from([math.nan, math.inf, -math.inf, 0.0, -1.0, 2.0, 1e308, -1e308, 1e-300])
 any_float = st.floats(allow_nan=True, allow_infinity=True, width=64)
 
 
 def _figure_pose() -> Pose:
-    return Pose(FIG_XY, np.zeros(33), np.ones(33), np.ones(33), np.zeros((33, 3)), FIG_MASK,
-                SIZE)
+    return Pose(FIG_XY, np.zeros(33), np.ones(33), np.ones(33), np.zeros((33, 3)), FIG_MASK, SIZE)
 
 
 def test_the_starting_figure_is_measured() -> None:
@@ -62,8 +68,13 @@ def landmarks(draw: st.DrawFn, size: tuple[int, int]) -> np.ndarray:
     kind = draw(st.sampled_from(["figure", "perturbed", "perturbed", "random"]))
     if kind == "random":
         w, h = size
-        return draw(hnp.arrays(np.float64, (33, 2), elements=st.one_of(
-            st.floats(-0.5 * max(w, h), 1.5 * max(w, h)), odd)))
+        return draw(
+            hnp.arrays(
+                np.float64,
+                (33, 2),
+                elements=st.one_of(st.floats(-0.5 * max(w, h), 1.5 * max(w, h)), odd),
+            )
+        )
     xy = FIG_XY * (size[0] / FIG.width)
     if kind == "perturbed":
         for i in draw(st.lists(st.integers(0, 32), max_size=10)):
@@ -109,8 +120,7 @@ def masks(draw: st.DrawFn, size: tuple[int, int]) -> np.ndarray | None:
     for _ in range(draw(st.integers(0, 6))):  # holes, blobs and odd values
         r, c = draw(st.integers(0, h - 1)), draw(st.integers(0, w - 1))
         dr, dc = draw(st.integers(1, 60)), draw(st.integers(1, 60))
-        mask[r: r + dr, c: c + dc] = draw(st.sampled_from([0.0, 0.3, 1.0, math.nan, -1.0,
-                                                           2.0]))
+        mask[r : r + dr, c : c + dc] = draw(st.sampled_from([0.0, 0.3, 1.0, math.nan, -1.0, 2.0]))
     return mask
 
 
@@ -129,8 +139,11 @@ def poses(draw: st.DrawFn, size: tuple[int, int]) -> Pose:
 
 @st.composite
 def detections(draw: st.DrawFn) -> Detection:
-    size = draw(st.sampled_from([SIZE, SIZE, SIZE, (2 * FIG.width, 2 * FIG.height),
-                                 (FIG.width, FIG.width), (1, 1)]))
+    size = draw(
+        st.sampled_from(
+            [SIZE, SIZE, SIZE, (2 * FIG.width, 2 * FIG.height), (FIG.width, FIG.width), (1, 1)]
+        )
+    )
     n = draw(st.integers(0, 3))
     return Detection(size, tuple(draw(poses(size)) for _ in range(n)))
 
@@ -155,8 +168,9 @@ def pictures(draw: st.DrawFn, size: tuple[int, int]) -> np.ndarray | None:
 
 
 def _measurements(m: PostureMetrics) -> dict[str, Measurement]:
-    out = {f.name: getattr(m, f.name) for f in fields(m)
-           if isinstance(getattr(m, f.name), Measurement)}
+    out = {
+        f.name: getattr(m, f.name) for f in fields(m) if isinstance(getattr(m, f.name), Measurement)
+    }
     return out
 
 
@@ -173,10 +187,12 @@ def _check_assessment(a: Assessment) -> None:
         assert all(math.isfinite(r.value) and math.isfinite(r.z) for r in a.reasons)
 
 
-@settings(max_examples=300, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(det=detections(), data=st.data(), variant=st.sampled_from([None, "lite", "full",
-                                                                      "heavy"]))
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(det=detections(), data=st.data(), variant=st.sampled_from([None, "lite", "full", "heavy"]))
 def test_analyze_detection_never_raises_and_always_answers(
     det: Detection, data: st.DataObject, variant: str | None
 ) -> None:
@@ -193,8 +209,16 @@ def test_analyze_detection_never_raises_and_always_answers(
     assert gates.codes[: len(report.codes)] == report.codes  # roll only adds a warning
     _check_assessment(assessment)
     # --hypothesis-show-statistics shows how often each path was reached.
-    event("outcome: " + (gates.blocking[0].code if gates.blocking else
-                         "flagged" if metrics is not None and metrics.flags else "measured"))
+    event(
+        "outcome: "
+        + (
+            gates.blocking[0].code
+            if gates.blocking
+            else "flagged"
+            if metrics is not None and metrics.flags
+            else "measured"
+        )
+    )
     if metrics is not None and metrics.camera_roll_deg is not None:
         event("roll corrected")
 
@@ -204,8 +228,11 @@ def test_analyze_detection_never_raises_and_always_answers(
         for m in (metrics.pelvic_tilt_deg, metrics.lumbar_lordosis_deg):
             assert math.isfinite(m.value) and math.isfinite(m.plus_minus)
     if metrics is not None:
-        bad = [n for n, v in _measurements(metrics).items()
-               if not (math.isfinite(v.value) and math.isfinite(v.plus_minus))]
+        bad = [
+            n
+            for n, v in _measurements(metrics).items()
+            if not (math.isfinite(v.value) and math.isfinite(v.plus_minus))
+        ]
         assert not bad or metrics.flags, f"non-finite {bad} without a flag"
         if metrics.camera_roll_deg is not None:
             assert math.isfinite(metrics.camera_roll_deg.value)
@@ -229,7 +256,8 @@ def test_a_tilted_room_is_corrected_and_flagged() -> None:
 
 
 @given(
-    tilt=any_float, lordosis=any_float,
+    tilt=any_float,
+    lordosis=any_float,
     pm_t=st.one_of(any_float, st.floats(0.0, 50.0)),
     pm_l=st.one_of(any_float, st.floats(0.0, 50.0)),
 )
@@ -249,16 +277,27 @@ def test_unknown_measurement_error_gives_a_coin_toss_not_nan() -> None:
     assert a.confidence == pytest.approx(0.5)
 
 
-@given(flags=st.lists(st.sampled_from(["no_outline", "outline_gaps", "arm_behind_back",
-                                       "landmarks_missing", "something_new"]), max_size=3),
-       tilt=any_float, lordosis=any_float)
+@given(
+    flags=st.lists(
+        st.sampled_from(
+            ["no_outline", "outline_gaps", "arm_behind_back", "landmarks_missing", "something_new"]
+        ),
+        max_size=3,
+    ),
+    tilt=any_float,
+    lordosis=any_float,
+)
 def test_classify_flagged_or_odd_metrics_never_raises(
     flags: list[str], tilt: float, lordosis: float
 ) -> None:
     gates, metrics, _ = analyze_detection(Detection(SIZE, (_figure_pose(),)))
     assert metrics is not None
-    odd_metrics = replace(metrics, pelvic_tilt_deg=Measurement(tilt, 4.0),
-                          lumbar_lordosis_deg=Measurement(lordosis, 4.0), flags=tuple(flags))
+    odd_metrics = replace(
+        metrics,
+        pelvic_tilt_deg=Measurement(tilt, 4.0),
+        lumbar_lordosis_deg=Measurement(lordosis, 4.0),
+        flags=tuple(flags),
+    )
     a = classify(gates, odd_metrics)
     _check_assessment(a)
     if flags:
@@ -266,8 +305,14 @@ def test_classify_flagged_or_odd_metrics_never_raises(
 
 
 @settings(max_examples=60, deadline=None)
-@given(rgb=hnp.arrays(np.uint8, hnp.array_shapes(min_dims=3, max_dims=3, min_side=1,
-                                                 max_side=40).map(lambda s: (*s[:2], 3))))
+@given(
+    rgb=hnp.arrays(
+        np.uint8,
+        hnp.array_shapes(min_dims=3, max_dims=3, min_side=1, max_side=40).map(
+            lambda s: (*s[:2], 3)
+        ),
+    )
+)
 def test_no_person_finding_on_any_picture(rgb: np.ndarray) -> None:
     f = no_person_finding(rgb)
     assert f.code == "no_person" and f.severity == "block"

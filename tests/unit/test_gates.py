@@ -61,9 +61,16 @@ def make_xy(
     near = {**NEAR, **(near or {})}
     xy = np.zeros((33, 2))
     # Face points around the nose.
-    for lm in (Landmark.LEFT_EYE_INNER, Landmark.LEFT_EYE, Landmark.LEFT_EYE_OUTER,
-               Landmark.RIGHT_EYE_INNER, Landmark.RIGHT_EYE, Landmark.RIGHT_EYE_OUTER,
-               Landmark.MOUTH_LEFT, Landmark.MOUTH_RIGHT):
+    for lm in (
+        Landmark.LEFT_EYE_INNER,
+        Landmark.LEFT_EYE,
+        Landmark.LEFT_EYE_OUTER,
+        Landmark.RIGHT_EYE_INNER,
+        Landmark.RIGHT_EYE,
+        Landmark.RIGHT_EYE_OUTER,
+        Landmark.MOUTH_LEFT,
+        Landmark.MOUTH_RIGHT,
+    ):
         xy[lm] = (320.0, 95.0)
     xy[Landmark.NOSE] = (330.0, 105.0)
     other = "LEFT" if side == "right" else "RIGHT"
@@ -88,15 +95,23 @@ def make_pose(
     far_idx = [i for i in Landmark if i.name.startswith("LEFT" if side == "right" else "RIGHT")]
     vis[near_idx] = near_vis
     vis[far_idx] = far_vis
-    return Pose(xy_px=xy, z_px=np.zeros(33), visibility=vis, presence=np.ones(33),
-                world_xyz_m=np.zeros((33, 3)), mask=None, image_size=size)
+    return Pose(
+        xy_px=xy,
+        z_px=np.zeros(33),
+        visibility=vis,
+        presence=np.ones(33),
+        world_xyz_m=np.zeros((33, 3)),
+        mask=None,
+        image_size=size,
+    )
 
 
 def with_visibility(pose: Pose, index: int, value: float) -> Pose:
     vis = pose.visibility.copy()
     vis[index] = value
-    return Pose(pose.xy_px, pose.z_px, vis, pose.presence, pose.world_xyz_m, pose.mask,
-                pose.image_size)
+    return Pose(
+        pose.xy_px, pose.z_px, vis, pose.presence, pose.world_xyz_m, pose.mask, pose.image_size
+    )
 
 
 def check(*poses: Pose, size: tuple[int, int] = (W, H)) -> GateReport:
@@ -118,7 +133,7 @@ def test_nobody_is_no_person_and_nothing_else() -> None:
 def _picture(grey: int, size: tuple[int, int] = (300, 400)) -> np.ndarray:
     w, h = size
     rgb = np.full((h, w, 3), grey, np.uint8)
-    rgb[h // 4: 3 * h // 4, w // 3: w // 2] = max(grey - 30, 0)  # a darker shape
+    rgb[h // 4 : 3 * h // 4, w // 3 : w // 2] = max(grey - 30, 0)  # a darker shape
     return rgb
 
 
@@ -135,8 +150,7 @@ def _picture(grey: int, size: tuple[int, int] = (300, 400)) -> np.ndarray:
         (np.zeros((1, 1, 3), np.uint8), "very dark"),
     ],
 )
-def test_no_person_finding_names_the_pictures_likely_problem(rgb: np.ndarray, phrase: str
-                                                             ) -> None:
+def test_no_person_finding_names_the_pictures_likely_problem(rgb: np.ndarray, phrase: str) -> None:
     f = no_person_finding(rgb)
     assert f.code == "no_person" and f.severity == "block"
     assert phrase in f.message
@@ -191,8 +205,9 @@ def test_far_side_moved_along_the_trunk_keeps_a_side_view() -> None:
 
 def test_degenerate_trunk_ratio_is_infinite_and_blocks() -> None:
     xy = make_xy()
-    xy[[Landmark.LEFT_HIP, Landmark.RIGHT_HIP]] = xy[[Landmark.LEFT_SHOULDER,
-                                                      Landmark.RIGHT_SHOULDER]]
+    xy[[Landmark.LEFT_HIP, Landmark.RIGHT_HIP]] = xy[
+        [Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER]
+    ]
     pose = make_pose(xy)
     assert side_view_ratio(pose) == math.inf
     r = check(pose)
@@ -257,8 +272,9 @@ def test_low_presence_counts_as_cropped() -> None:
     pose = make_pose()
     presence = pose.presence.copy()
     presence[[Landmark.RIGHT_EAR, Landmark.LEFT_EAR]] = 0.1
-    pose = Pose(pose.xy_px, pose.z_px, pose.visibility, presence, pose.world_xyz_m, None,
-                pose.image_size)
+    pose = Pose(
+        pose.xy_px, pose.z_px, pose.visibility, presence, pose.world_xyz_m, None, pose.image_size
+    )
     r = check(pose)
     assert r.codes == ("body_cropped",)
     assert r.blocking[0].message.endswith("ear.")
@@ -297,11 +313,19 @@ def test_too_few_pixels_is_too_small_even_when_it_fills_the_picture() -> None:
 def test_sitting_with_the_knee_bent_90_is_not_standing() -> None:
     # Thigh forward horizontally, shank straight down: hip (300, 600), knee (400, 600),
     # ankle (400, 800): knee bend 90°; feet 100 px ahead of the hip over a 300 px leg.
-    xy = make_xy(near={
-        "SHOULDER": (300.0, 300.0), "EAR": (300.0, 220.0), "ELBOW": (305.0, 450.0),
-        "WRIST": (340.0, 560.0), "HIP": (300.0, 600.0), "KNEE": (400.0, 600.0),
-        "ANKLE": (400.0, 800.0), "HEEL": (385.0, 815.0), "FOOT_INDEX": (450.0, 815.0),
-    })
+    xy = make_xy(
+        near={
+            "SHOULDER": (300.0, 300.0),
+            "EAR": (300.0, 220.0),
+            "ELBOW": (305.0, 450.0),
+            "WRIST": (340.0, 560.0),
+            "HIP": (300.0, 600.0),
+            "KNEE": (400.0, 600.0),
+            "ANKLE": (400.0, 800.0),
+            "HEEL": (385.0, 815.0),
+            "FOOT_INDEX": (450.0, 815.0),
+        }
+    )
     r = check(make_pose(xy))
     assert r.codes == ("not_standing",)
     f = r.blocking[0]
@@ -333,8 +357,9 @@ def test_slight_knee_bend_still_counts_as_standing() -> None:
 
 def _shifted(pose: Pose, dx: float, k: float = 1.0) -> Pose:
     xy = pose.xy_px * k + np.array([dx, 0.0])
-    return Pose(xy, pose.z_px, pose.visibility, pose.presence, pose.world_xyz_m, None,
-                pose.image_size)
+    return Pose(
+        xy, pose.z_px, pose.visibility, pose.presence, pose.world_xyz_m, None, pose.image_size
+    )
 
 
 def test_two_separate_people_is_several_people() -> None:
@@ -365,18 +390,25 @@ def test_a_faint_or_small_second_pose_is_not_a_second_person() -> None:
     ("pose_factory", "codes"),
     [
         pytest.param(make_pose, (), id="side view"),
-        pytest.param(lambda: make_pose(make_xy() * 0.3), ("person_too_small",),
-                     id="small person"),
-        pytest.param(lambda: make_pose(make_xy(near={"KNEE": (420.0, 650.0)})),
-                     ("not_standing",), id="bent knee"),
-        pytest.param(lambda: make_pose(make_xy(near={"HEEL": (285.0, 1005.0)})),
-                     ("body_cropped",), id="heel cropped"),
-        pytest.param(lambda: make_pose(make_xy(far_shift=(150.0, 0.0))),
-                     ("not_side_view",), id="front view"),
+        pytest.param(lambda: make_pose(make_xy() * 0.3), ("person_too_small",), id="small person"),
+        pytest.param(
+            lambda: make_pose(make_xy(near={"KNEE": (420.0, 650.0)})),
+            ("not_standing",),
+            id="bent knee",
+        ),
+        pytest.param(
+            lambda: make_pose(make_xy(near={"HEEL": (285.0, 1005.0)})),
+            ("body_cropped",),
+            id="heel cropped",
+        ),
+        pytest.param(
+            lambda: make_pose(make_xy(far_shift=(150.0, 0.0))), ("not_side_view",), id="front view"
+        ),
     ],
 )
 def test_three_times_the_resolution_gives_the_same_findings(
-    pose_factory, codes: tuple[str, ...]  # noqa: ANN001
+    pose_factory,
+    codes: tuple[str, ...],  # noqa: ANN001
 ) -> None:
     pose = pose_factory()
     big = pose.scaled(3.0)
@@ -403,8 +435,9 @@ def test_near_side_is_the_more_visible_side(side: Side) -> None:
     assert check(pose).near_side == side
 
 
-@pytest.mark.parametrize(("left_z", "right_z", "expected"), [(-0.2, 0.1, "left"),
-                                                              (0.3, -0.1, "right")])
+@pytest.mark.parametrize(
+    ("left_z", "right_z", "expected"), [(-0.2, 0.1, "left"), (0.3, -0.1, "right")]
+)
 def test_near_side_tie_in_visibility_is_broken_by_depth(
     left_z: float, right_z: float, expected: Side
 ) -> None:
@@ -412,8 +445,9 @@ def test_near_side_tie_in_visibility_is_broken_by_depth(
     z = np.zeros(33)
     z[[i for i in Landmark if i.name.startswith("LEFT")]] = left_z
     z[[i for i in Landmark if i.name.startswith("RIGHT")]] = right_z
-    pose = Pose(pose.xy_px, z, pose.visibility, pose.presence, pose.world_xyz_m, None,
-                pose.image_size)
+    pose = Pose(
+        pose.xy_px, z, pose.visibility, pose.presence, pose.world_xyz_m, None, pose.image_size
+    )
     assert near_side(pose) == expected
 
 

@@ -533,10 +533,22 @@ def test_inclination_changes_sign_when_mirrored(
     assert _angle_diff_deg(mirrored, -ref) < 1e-6
 
 
-@given(a=point, j=point, c=point, k=st.floats(1e-2, 1e2), turn=st.floats(-math.pi, math.pi),
-       shift=point, width=st.floats(1.0, 5000.0))
+@given(
+    a=point,
+    j=point,
+    c=point,
+    k=st.floats(1e-2, 1e2),
+    turn=st.floats(-math.pi, math.pi),
+    shift=point,
+    width=st.floats(1.0, 5000.0),
+)
 def test_joint_angle_is_invariant_under_similarity_and_mirror(
-    a: np.ndarray, j: np.ndarray, c: np.ndarray, k: float, turn: float, shift: np.ndarray,
+    a: np.ndarray,
+    j: np.ndarray,
+    c: np.ndarray,
+    k: float,
+    turn: float,
+    shift: np.ndarray,
     width: float,
 ) -> None:
     assume(np.hypot(*(a - j)) > 1e-2 and np.hypot(*(c - j)) > 1e-2)
@@ -619,14 +631,18 @@ def _chords(profile: EdgeProfile, shift_y: float = 0.0) -> list[float]:
 
 
 @settings(max_examples=40)
-@given(trunk=trunk_masks(), dx=st.integers(0, 40), dy=st.integers(0, 30),
-       side=st.sampled_from(["back", "front"]))
+@given(
+    trunk=trunk_masks(),
+    dx=st.integers(0, 40),
+    dy=st.integers(0, 30),
+    side=st.sampled_from(["back", "front"]),
+)
 def test_edge_profile_is_translation_invariant(
     trunk: tuple[np.ndarray, np.ndarray], dx: int, dy: int, side: str
 ) -> None:
     mask, ref = trunk
     big = np.zeros((ROWS + 30, COLS + 40))
-    big[dy: dy + ROWS, dx: dx + COLS] = mask
+    big[dy : dy + ROWS, dx : dx + COLS] = mask
     a = edge_profile(mask, 0, ROWS, ref, side=side)
     b = edge_profile(big, dy, dy + ROWS, ref + dx, side=side)
     np.testing.assert_allclose(b.y_px, a.y_px + dy)
@@ -654,9 +670,7 @@ def test_edge_profile_mirror_symmetry(trunk: tuple[np.ndarray, np.ndarray]) -> N
 
 @settings(max_examples=40)
 @given(trunk=trunk_masks(), k=st.integers(2, 4))
-def test_chord_inclination_is_scale_invariant(
-    trunk: tuple[np.ndarray, np.ndarray], k: int
-) -> None:
+def test_chord_inclination_is_scale_invariant(trunk: tuple[np.ndarray, np.ndarray], k: int) -> None:
     # Scale the traced outline (both axes) by k: chords scaled by k keep their angle.
     mask, ref = trunk
     p = edge_profile(mask, 0, ROWS, ref, side="back")
@@ -683,8 +697,9 @@ def _profile_x_reference(ys: np.ndarray, xs: np.ndarray, y: float) -> float:
 
 
 gappy_xs = st.lists(st.one_of(st.floats(-1e4, 1e4), st.just(math.nan)), min_size=0, max_size=25)
-heights = st.lists(st.one_of(st.floats(-5.0, 30.0), st.sampled_from([math.nan, math.inf])),
-                   min_size=1, max_size=12)
+heights = st.lists(
+    st.one_of(st.floats(-5.0, 30.0), st.sampled_from([math.nan, math.inf])), min_size=1, max_size=12
+)
 
 
 @given(xs=gappy_xs, ys=heights)
@@ -715,7 +730,8 @@ def test_chord_inclinations_match_the_per_chord_reference(
         want.append(math.degrees(math.atan2(x_lo - x_up, 2.0 * half)) if ok else math.nan)
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
     assert [chord_inclination_deg(p, c, half) for c in centres] == pytest.approx(
-        list(got), nan_ok=True)
+        list(got), nan_ok=True
+    )
 
 
 def test_chord_inclinations_reject_non_positive_half_span() -> None:
@@ -723,8 +739,14 @@ def test_chord_inclinations_reject_non_positive_half_span() -> None:
         chord_inclinations_deg(_GAPPY, np.array([1.0]), 0.0)
 
 
-def _edge_reference(mask: np.ndarray, row_from: int, row_to: int, ref_x: np.ndarray,
-                    side: str, threshold: float = 0.5) -> np.ndarray:
+def _edge_reference(
+    mask: np.ndarray,
+    row_from: int,
+    row_to: int,
+    ref_x: np.ndarray,
+    side: str,
+    threshold: float = 0.5,
+) -> np.ndarray:
     """One row at a time: start inside the trunk near ``ref_x``, walk out, interpolate."""
     h, w = mask.shape
     step = -1 if side == "back" else 1
@@ -734,8 +756,11 @@ def _edge_reference(mask: np.ndarray, row_from: int, row_to: int, ref_x: np.ndar
         ref = float(ref_x[r - row_from])
         if math.isfinite(ref):
             c0 = min(max(math.floor(ref), 0), w - 1)
-            starts = [c0 + off for off in (0, -1, 1, -2, 2, -3, 3)
-                      if 0 <= c0 + off < w and mask[r, c0 + off] >= threshold]
+            starts = [
+                c0 + off
+                for off in (0, -1, 1, -2, 2, -3, 3)
+                if 0 <= c0 + off < w and mask[r, c0 + off] >= threshold
+            ]
             if starts:
                 j = starts[0]
                 while 0 <= j + step < w and mask[r, j + step] >= threshold:
@@ -752,16 +777,20 @@ def _edge_reference(mask: np.ndarray, row_from: int, row_to: int, ref_x: np.ndar
 @st.composite
 def blotchy_masks(draw: st.DrawFn) -> np.ndarray:
     h, w = draw(st.integers(1, 12)), draw(st.integers(1, 14))
-    values = draw(st.lists(st.sampled_from([0.0, 0.2, 0.5, 0.7, 1.0]), min_size=h * w,
-                           max_size=h * w))
+    values = draw(
+        st.lists(st.sampled_from([0.0, 0.2, 0.5, 0.7, 1.0]), min_size=h * w, max_size=h * w)
+    )
     return np.array(values, dtype=np.float64).reshape(h, w)
 
 
 @settings(max_examples=200)
-@given(mask=blotchy_masks(), row_from=st.integers(-3, 12), n_rows=st.integers(0, 16),
-       refs=st.lists(st.one_of(st.floats(-6.0, 20.0), st.just(math.nan)), min_size=16,
-                     max_size=16),
-       side=st.sampled_from(["back", "front"]))
+@given(
+    mask=blotchy_masks(),
+    row_from=st.integers(-3, 12),
+    n_rows=st.integers(0, 16),
+    refs=st.lists(st.one_of(st.floats(-6.0, 20.0), st.just(math.nan)), min_size=16, max_size=16),
+    side=st.sampled_from(["back", "front"]),
+)
 def test_edge_profile_matches_the_per_row_reference(
     mask: np.ndarray, row_from: int, n_rows: int, refs: list[float], side: str
 ) -> None:
@@ -782,8 +811,12 @@ def _holes_reference(mask: np.ndarray, d: int) -> np.ndarray:
     for r in range(h):
         for c in range(w):
             if not fg[r, c]:
-                out[r, c] = (fg[r, max(c - d, 0): c].any() and fg[r, c + 1: c + d + 1].any()
-                             and fg[max(r - d, 0): r, c].any() and fg[r + 1: r + d + 1, c].any())
+                out[r, c] = (
+                    fg[r, max(c - d, 0) : c].any()
+                    and fg[r, c + 1 : c + d + 1].any()
+                    and fg[max(r - d, 0) : r, c].any()
+                    and fg[r + 1 : r + d + 1, c].any()
+                )
     return out
 
 

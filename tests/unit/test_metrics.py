@@ -126,8 +126,11 @@ class Figure:
         return xy
 
     def pose(self, mask: np.ndarray | None = None, xy: np.ndarray | None = None) -> Pose:
-        return _pose(self.mask() if mask is None else mask,
-                     self.landmarks() if xy is None else xy, (self.width, self.height))
+        return _pose(
+            self.mask() if mask is None else mask,
+            self.landmarks() if xy is None else xy,
+            (self.width, self.height),
+        )
 
 
 def _pose(mask: np.ndarray | None, xy: np.ndarray, size: tuple[int, int]) -> Pose:
@@ -152,8 +155,9 @@ def _feature(vec: np.ndarray, name: str) -> float:
 
 
 def _measurements(m: PostureMetrics) -> dict[str, Measurement]:
-    return {f.name: getattr(m, f.name) for f in fields(m)
-            if isinstance(getattr(m, f.name), Measurement)}
+    return {
+        f.name: getattr(m, f.name) for f in fields(m) if isinstance(getattr(m, f.name), Measurement)
+    }
 
 
 # ------------------------------------------------------------------------ the figure itself
@@ -252,11 +256,13 @@ def test_compute_posture_metrics_mirror_symmetry_and_outline_in_image_frame() ->
         assert mb.plus_minus == ma.plus_minus, name
     # Overlays are drawn on the photo as given: b's outline is a's mirrored (x -> W - x).
     assert a.outline is not None and b.outline is not None
-    np.testing.assert_allclose(b.outline.back_xy_px[:, 0], w - a.outline.back_xy_px[:, 0],
-                               atol=1e-9)
+    np.testing.assert_allclose(
+        b.outline.back_xy_px[:, 0], w - a.outline.back_xy_px[:, 0], atol=1e-9
+    )
     np.testing.assert_allclose(b.outline.back_xy_px[:, 1], a.outline.back_xy_px[:, 1])
-    np.testing.assert_allclose(b.outline.l1_chord_px[:, 0], w - a.outline.l1_chord_px[:, 0],
-                               atol=1e-9)
+    np.testing.assert_allclose(
+        b.outline.l1_chord_px[:, 0], w - a.outline.l1_chord_px[:, 0], atol=1e-9
+    )
 
 
 def test_outline_geometry_chords_sit_at_the_l1_and_s1_levels() -> None:
@@ -267,8 +273,7 @@ def test_outline_geometry_chords_sit_at_the_l1_and_s1_levels() -> None:
     assert g.s1_y_px == pytest.approx(FIG.y(0.585))
     half = 0.02 * FIG.stature
     np.testing.assert_allclose(g.l1_chord_px[:, 1], [FIG.y(0.675) - half, FIG.y(0.675) + half])
-    np.testing.assert_allclose(g.l1_chord_px[:, 0],
-                               FIG.x_back(np.array([0.695, 0.655])), atol=1e-6)
+    np.testing.assert_allclose(g.l1_chord_px[:, 0], FIG.x_back(np.array([0.695, 0.655])), atol=1e-6)
     # The chord drawn has the built-in inclination (top posterior by 10°).
     (xu, yu), (xl, yl) = g.l1_chord_px
     assert math.degrees(math.atan2(xl - xu, yl - yu)) == pytest.approx(THETA_L1_DEG, abs=0.1)
@@ -311,9 +316,9 @@ def test_lordosis_estimate_follows_the_built_in_curve() -> None:
     # figure with a deeper curve (L1 plateau 20° instead of 10°) must read more lordotic.
     cal = load_calibration()
     base = compute_posture_metrics(FIG.pose(), "right", "+x", cal)
-    deeper = Figure(plateaus=tuple(
-        (a, b, 20.0 if (a, b) == (0.635, 0.715) else v) for a, b, v in BACK_PLATEAUS
-    ))
+    deeper = Figure(
+        plateaus=tuple((a, b, 20.0 if (a, b) == (0.635, 0.715) else v) for a, b, v in BACK_PLATEAUS)
+    )
     f = outline_features(deeper.mask(), deeper.landmarks(), "right")
     assert _feature(f.vector, "lordosis_raw_deg") == pytest.approx(35.0, abs=0.1)
     more = compute_posture_metrics(deeper.pose(), "right", "+x", cal)
@@ -324,7 +329,7 @@ def test_arm_behind_the_back_is_flagged_and_kept_out_of_the_outline() -> None:
     mask = MASK.copy()
     r0, r1 = int(FIG.y(0.65)), int(FIG.y(0.55))
     xb = float(FIG.x_back(0.60))
-    mask[r0:r1, int(xb) - 30: int(xb) - 12] = 1.0  # forearm, background in between
+    mask[r0:r1, int(xb) - 30 : int(xb) - 12] = 1.0  # forearm, background in between
     xy = XY.copy()
     xy[Landmark.RIGHT_ELBOW] = (xb - 20.0, FIG.y(0.63))
     xy[Landmark.RIGHT_WRIST] = (xb - 20.0, FIG.y(0.56))
@@ -341,7 +346,7 @@ def test_arm_in_front_of_the_back_is_not_flagged() -> None:
 
 def test_band_missing_across_the_lumbar_region_sets_outline_gaps() -> None:
     mask = MASK.copy()
-    mask[int(FIG.y(0.66)): int(FIG.y(0.60))] = 0.0  # 30 rows of the trunk lost
+    mask[int(FIG.y(0.66)) : int(FIG.y(0.60))] = 0.0  # 30 rows of the trunk lost
     f = outline_features(mask, XY, "right")
     assert "outline_gaps" in f.flags
     m = compute_posture_metrics(FIG.pose(mask), "right", "+x", load_calibration())
@@ -357,7 +362,7 @@ def test_enclosed_hole_in_the_lumbar_mask_is_flagged_or_ignored() -> None:
     mask = MASK.copy()
     y = int(FIG.y(0.60))
     x = int(FIG.x_back(0.60)) + 10
-    mask[y - 3: y + 3, x: x + 6] = 0.0
+    mask[y - 3 : y + 3, x : x + 6] = 0.0
     f = outline_features(mask, XY, "right")
     lordosis = _feature(f.vector, "lordosis_raw_deg")
     assert f.flags or lordosis == pytest.approx(25.0, abs=1.0), (f.flags, lordosis)
@@ -371,7 +376,7 @@ def test_small_gap_in_the_lumbar_outline_gives_no_silent_nan() -> None:
     silent_at = []
     for lo in range(int(FIG.y(0.53)), int(FIG.y(0.53)) + 20):
         mask = MASK.copy()
-        mask[lo: lo + 6] = 0.0
+        mask[lo : lo + 6] = 0.0
         m = compute_posture_metrics(FIG.pose(mask), "right", "+x", load_calibration())
         silent = [n for n, v in _measurements(m).items() if not math.isfinite(v.value)]
         if silent and not m.flags:
@@ -380,8 +385,9 @@ def test_small_gap_in_the_lumbar_outline_gives_no_silent_nan() -> None:
 
 
 def test_no_mask_gives_no_outline() -> None:
-    m = compute_posture_metrics(_pose(None, XY, (FIG.width, FIG.height)), "right", "+x",
-                                load_calibration())
+    m = compute_posture_metrics(
+        _pose(None, XY, (FIG.width, FIG.height)), "right", "+x", load_calibration()
+    )
     assert "no_outline" in m.flags
     assert m.outline is None
     assert math.isnan(m.pelvic_tilt_deg.value) and math.isnan(m.lumbar_lordosis_deg.value)
@@ -390,8 +396,7 @@ def test_no_mask_gives_no_outline() -> None:
 
 
 def test_empty_mask_gives_no_outline() -> None:
-    m = compute_posture_metrics(FIG.pose(np.zeros_like(MASK)), "right", "+x",
-                                load_calibration())
+    m = compute_posture_metrics(FIG.pose(np.zeros_like(MASK)), "right", "+x", load_calibration())
     assert "no_outline" in m.flags
 
 
@@ -407,8 +412,9 @@ def test_ear_far_above_the_picture_gives_a_flag_not_an_exception() -> None:
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize("bad", [math.nan, math.inf])
 @pytest.mark.parametrize("axis", [0, 1])
-@pytest.mark.parametrize("part", ["RIGHT_EAR", "RIGHT_HIP", "RIGHT_SHOULDER", "RIGHT_KNEE",
-                                  "RIGHT_ANKLE"])
+@pytest.mark.parametrize(
+    "part", ["RIGHT_EAR", "RIGHT_HIP", "RIGHT_SHOULDER", "RIGHT_KNEE", "RIGHT_ANKLE"]
+)
 def test_non_finite_key_landmark_is_flagged(part: str, axis: int, bad: float) -> None:
     # Every near-side point a measure is built from: a NaN/inf there must show as a flag.
     xy = XY.copy()
@@ -421,25 +427,40 @@ def test_non_finite_key_landmark_is_flagged(part: str, axis: int, bad: float) ->
 # ---------------------------------------------------------------------------- average_metrics
 
 
-def _metrics(tilt: Measurement, lordosis: Measurement, flags: tuple[str, ...],
-             side: Side = "right") -> PostureMetrics:
+def _metrics(
+    tilt: Measurement, lordosis: Measurement, flags: tuple[str, ...], side: Side = "right"
+) -> PostureMetrics:
     def m(v: float) -> Measurement:
         return Measurement(v, 1.0)
 
     return PostureMetrics(
-        near_side=side, facing="+x", pelvic_tilt_deg=tilt, lumbar_lordosis_deg=lordosis,
-        lumbar_depth_ratio=m(0.1), trunk_inclination_deg=m(2.0), hip_angle_deg=m(176.0),
-        knee_flexion_deg=m(4.0), ear_offset_pct_height=m(3.0),
-        shoulder_offset_pct_height=m(2.0), hip_offset_pct_height=m(1.0),
-        knee_offset_pct_height=m(0.5), camera_roll_deg=None, outline=None, flags=flags,
+        near_side=side,
+        facing="+x",
+        pelvic_tilt_deg=tilt,
+        lumbar_lordosis_deg=lordosis,
+        lumbar_depth_ratio=m(0.1),
+        trunk_inclination_deg=m(2.0),
+        hip_angle_deg=m(176.0),
+        knee_flexion_deg=m(4.0),
+        ear_offset_pct_height=m(3.0),
+        shoulder_offset_pct_height=m(2.0),
+        hip_offset_pct_height=m(1.0),
+        knee_offset_pct_height=m(0.5),
+        camera_roll_deg=None,
+        outline=None,
+        flags=flags,
     )
 
 
 def test_average_metrics_is_the_mean_with_the_larger_error_and_all_flags() -> None:
     a = _metrics(Measurement(10.0, 3.0), Measurement(20.0, 5.0), ("outline_gaps",))
     b = replace(
-        _metrics(Measurement(14.0, 4.0), Measurement(30.0, 2.0), ("arm_behind_back",
-                                                                  "outline_gaps"), "left"),
+        _metrics(
+            Measurement(14.0, 4.0),
+            Measurement(30.0, 2.0),
+            ("arm_behind_back", "outline_gaps"),
+            "left",
+        ),
         hip_angle_deg=Measurement(170.0, 2.5),
     )
     avg = average_metrics(a, b)
@@ -500,7 +521,7 @@ def fuzzed_masks(draw: st.DrawFn) -> np.ndarray:
         c = draw(st.integers(0, w - 1))
         dr = draw(st.integers(1, 40))
         dc = draw(st.integers(1, 40))
-        mask[r: r + dr, c: c + dc] = draw(st.sampled_from([0.0, 0.3, 1.0]))
+        mask[r : r + dr, c : c + dc] = draw(st.sampled_from([0.0, 0.3, 1.0]))
     return mask
 
 
@@ -517,6 +538,9 @@ def test_compute_posture_metrics_never_raises_and_never_hides_nan(
 ) -> None:
     pose = _pose(mask, xy, (SMALL.width, SMALL.height))
     m = compute_posture_metrics(pose, side, facing, load_calibration())
-    silent = [n for n, v in _measurements(m).items()
-              if not math.isfinite(v.value) or not math.isfinite(v.plus_minus)]
+    silent = [
+        n
+        for n, v in _measurements(m).items()
+        if not math.isfinite(v.value) or not math.isfinite(v.plus_minus)
+    ]
     assert not silent or m.flags, f"non-finite {silent} without a flag"

@@ -38,7 +38,7 @@ def _banner_drawn(img: np.ndarray, text: str, status: str) -> np.ndarray:
         text = text[: max(8, int(len(text) * (w - 16) / tw) - 3)] + "..."
         (tw, th), base = cv2.getTextSize(text, font, size, thick)
     bar = min(th + base + 14, h)
-    under = img[h - bar:].copy()
+    under = img[h - bar :].copy()
     cv2.rectangle(img, (0, h - bar), (w, h), _BANNER_RGB.get(status, (90, 90, 90)), -1)
     cv2.putText(img, text, (8, h - base - 7), font, size, (255, 255, 255), thick, cv2.LINE_AA)
     return under

@@ -216,8 +216,14 @@ def test_outliers_count_towards_enough_frames() -> None:
 
 
 def test_mostly_failing_frames_give_the_majority_guidance() -> None:
-    frames = [good(0.0), bad(33.0, CROP), bad(66.0, SIDE), bad(99.0, SIDE), bad(132.0, CROP),
-              bad(165.0, SIDE)]
+    frames = [
+        good(0.0),
+        bad(33.0, CROP),
+        bad(66.0, SIDE),
+        bad(99.0, SIDE),
+        bad(132.0, CROP),
+        bad(165.0, SIDE),
+    ]
     _, s = feed(frames)
     assert s.status == "guidance" and not s.steady
     assert s.guidance == SIDE
@@ -237,8 +243,10 @@ def test_a_few_failed_frames_still_allow_steady() -> None:
 
 
 def test_non_finite_values_are_ignored_not_propagated() -> None:
-    frames = [good(33.0 * i, math.nan if i % 4 == 0 else 9.0, 25.0, knee_flexion_deg=math.inf)
-              for i in range(40)]
+    frames = [
+        good(33.0 * i, math.nan if i % 4 == 0 else 9.0, 25.0, knee_flexion_deg=math.inf)
+        for i in range(40)
+    ]
     _, s = feed(frames)
     assert s.values[TILT].value == 9.0
     assert "knee_flexion_deg" not in s.values
@@ -286,17 +294,27 @@ def test_window_forgets_old_problems() -> None:
 
 # Stream timestamps are whole milliseconds.
 timestamps_gaps = st.lists(st.integers(min_value=0, max_value=400), min_size=1, max_size=150)
-values = st.one_of(st.floats(allow_nan=True, allow_infinity=True),
-                   st.floats(min_value=-90, max_value=90))
+values = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True), st.floats(min_value=-90, max_value=90)
+)
 
 
-@given(timestamps_gaps, st.integers(min_value=1, max_value=50),
-       st.floats(min_value=1.0, max_value=3000.0), st.floats(min_value=0.0, max_value=3000.0),
-       st.integers(min_value=1, max_value=30))
-def test_window_never_grows_beyond_its_span(gaps, max_frames, window_ms, extra_ms,
-                                            min_frames) -> None:
-    config = SmoothingConfig(window_ms=window_ms, max_window_ms=window_ms + extra_ms,
-                             max_frames=max_frames, min_frames=min_frames)
+@given(
+    timestamps_gaps,
+    st.integers(min_value=1, max_value=50),
+    st.floats(min_value=1.0, max_value=3000.0),
+    st.floats(min_value=0.0, max_value=3000.0),
+    st.integers(min_value=1, max_value=30),
+)
+def test_window_never_grows_beyond_its_span(
+    gaps, max_frames, window_ms, extra_ms, min_frames
+) -> None:
+    config = SmoothingConfig(
+        window_ms=window_ms,
+        max_window_ms=window_ms + extra_ms,
+        max_frames=max_frames,
+        min_frames=min_frames,
+    )
     sm = WindowSmoother(config)
     t = 0.0
     history = []
@@ -333,8 +351,12 @@ def test_output_is_finite_or_flagged(frames) -> None:
             assert s.guidance is not None and s.reasons
 
 
-@given(st.floats(min_value=-60, max_value=60), st.floats(min_value=0, max_value=80),
-       st.integers(min_value=15, max_value=60), st.floats(min_value=10.0, max_value=66.0))
+@given(
+    st.floats(min_value=-60, max_value=60),
+    st.floats(min_value=0, max_value=80),
+    st.integers(min_value=15, max_value=60),
+    st.floats(min_value=10.0, max_value=66.0),
+)
 def test_constant_input_is_steady_with_that_value(tilt, lord, n, dt) -> None:
     frames = [good(i * dt, tilt, lord) for i in range(n)]
     window = SmoothingConfig(window_ms=dt * (n + 1), max_window_ms=dt * (n + 1))
