@@ -294,6 +294,12 @@ def compute_posture_metrics(
         return _measure(100.0 * (point[0] - ankle[0]) / stature, OFFSET_PLUS_MINUS_PCT)
 
     lm_pm = LANDMARK_ANGLE_PLUS_MINUS_DEG
+    trunk = _measure(inclination_deg(hip, sh), lm_pm)
+    hip_angle = _measure(joint_angle_deg(sh, hip, knee), lm_pm)
+    knee_flexion = _measure(flexion_deg(hip, knee, ankle), lm_pm)
+    if not all(math.isfinite(m.value) for m in (trunk, hip_angle, knee_flexion)):
+        # Points on top of each other make an angle undefined: say so rather than hand on NaN.
+        flags.append("landmarks_degenerate")
     outline = _outline_geometry(feats, w, mirrored) if feats.back.y_px.size else None
     return PostureMetrics(
         near_side=side,
@@ -301,9 +307,9 @@ def compute_posture_metrics(
         pelvic_tilt_deg=tilt,
         lumbar_lordosis_deg=lordosis,
         lumbar_depth_ratio=_measure(depth_ratio, 0.02),
-        trunk_inclination_deg=_measure(inclination_deg(hip, sh), lm_pm),
-        hip_angle_deg=_measure(joint_angle_deg(sh, hip, knee), lm_pm),
-        knee_flexion_deg=_measure(flexion_deg(hip, knee, ankle), lm_pm),
+        trunk_inclination_deg=trunk,
+        hip_angle_deg=hip_angle,
+        knee_flexion_deg=knee_flexion,
         ear_offset_pct_height=offset(ear),
         shoulder_offset_pct_height=offset(sh),
         hip_offset_pct_height=offset(hip),

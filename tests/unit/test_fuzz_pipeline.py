@@ -280,7 +280,14 @@ def test_unknown_measurement_error_gives_a_coin_toss_not_nan() -> None:
 @given(
     flags=st.lists(
         st.sampled_from(
-            ["no_outline", "outline_gaps", "arm_behind_back", "landmarks_missing", "something_new"]
+            [
+                "no_outline",
+                "outline_gaps",
+                "arm_behind_back",
+                "landmarks_missing",
+                "landmarks_degenerate",
+                "something_new",
+            ]
         ),
         max_size=3,
     ),

@@ -424,6 +424,24 @@ def test_non_finite_key_landmark_is_flagged(part: str, axis: int, bad: float) ->
     assert silent and m.flags, (silent, m.flags)
 
 
+@pytest.mark.parametrize(
+    ("moved", "onto", "angle"),
+    [
+        ("RIGHT_SHOULDER", "RIGHT_HIP", "hip_angle_deg"),
+        ("RIGHT_KNEE", "RIGHT_HIP", "knee_flexion_deg"),
+        ("RIGHT_ANKLE", "RIGHT_KNEE", "knee_flexion_deg"),
+    ],
+)
+def test_coinciding_landmarks_are_flagged_not_nan(moved: str, onto: str, angle: str) -> None:
+    # Found by the pipeline fuzz: two joints at one point leave the angle between them
+    # undefined, which must show as a flag, not as a NaN that looks measured.
+    xy = XY.copy()
+    xy[Landmark[moved]] = xy[Landmark[onto]]
+    m = compute_posture_metrics(FIG.pose(xy=xy), "right", "+x", load_calibration())
+    assert not math.isfinite(getattr(m, angle).value)
+    assert "landmarks_degenerate" in m.flags and not m.reliable
+
+
 # ---------------------------------------------------------------------------- average_metrics
 
 
