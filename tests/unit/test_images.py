@@ -12,7 +12,6 @@ import pickle
 import struct
 import subprocess
 import sys
-import time
 import warnings
 import zlib
 from collections.abc import Callable
@@ -525,17 +524,16 @@ def test_bad_files_raise_a_typed_error_naming_the_file(
     assert err.code in ERROR_CODES
 
 
-def test_decompression_bomb_is_refused_from_the_header_quickly(tmp_path: Path) -> None:
+def test_decompression_bomb_is_refused_from_the_header(tmp_path: Path) -> None:
     # 2.5 gigapixels (7.5 GB as RGB) in a 57-byte file. The IDAT holds no real data, so
-    # any attempt to decode would end in corrupt_image, not too_large.
+    # any attempt to decode would end in corrupt_image, not too_large: the code tells that
+    # the file was refused before decoding.
     path = tmp_path / "bomb.png"
     path.write_bytes(_png_header_only(50_000, 50_000))
 
-    start = time.perf_counter()
     with pytest.raises(ImageLoadError) as info:
         load_image(path)
 
-    assert time.perf_counter() - start < 2.0
     assert info.value.code == "too_large"
 
 
