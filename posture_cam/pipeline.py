@@ -19,8 +19,10 @@ from posture_cam.measure.gates import (
     Finding,
     GateReport,
     GateThresholds,
+    camera_tilt_finding,
     check_detection,
     no_person_finding,
+    with_findings,
 )
 from posture_cam.measure.metrics import average_metrics, compute_posture_metrics
 from posture_cam.measure.scene import estimate_roll_deg, rotate_mask, rotate_points
@@ -70,8 +72,6 @@ class PhotoAnalysis:
         return self.gates.passed and self.metrics is not None
 
 
-# DESIGN.md: flag a camera roll beyond 3°. It is corrected, so it only asks for care.
-MAX_ROLL_DEG = 3.0
 ROLL_PLUS_MINUS_DEG = 0.35  # median error of the roll estimate on the synthetic rooms
 
 
@@ -148,22 +148,7 @@ def analyze_detection(
                 _unlevel(metrics, w, h, roll),
                 camera_roll_deg=Measurement(roll, ROLL_PLUS_MINUS_DEG),
             )
-            if abs(roll) > MAX_ROLL_DEG:
-                gates = replace(
-                    gates,
-                    findings=gates.findings
-                    + (
-                        Finding(
-                            "camera_tilted",
-                            f"The camera was tilted by {abs(roll):.0f}°; the measures were "
-                            "corrected for it.",
-                            "Hold the camera level (use a door frame or wall corner as a guide).",
-                            severity="warn",
-                            value=roll,
-                            threshold=MAX_ROLL_DEG,
-                        ),
-                    ),
-                )
+            gates = with_findings(gates, camera_tilt_finding(roll, thresholds))
     return gates, metrics, classify(gates, metrics)
 
 

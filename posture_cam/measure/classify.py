@@ -11,8 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from posture_cam.report.exercises import Pattern
-from posture_cam.types import Measurement, PostureMetrics
+from posture_cam.types import Measurement, Pattern, PostureMetrics
 
 from .gates import GateReport
 

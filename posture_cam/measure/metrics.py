@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from posture_cam.landmarks import Side, near_side_index
-from posture_cam.types import Measurement, OutlineGeometry, Pose, PostureMetrics
+from posture_cam.types import Facing, Measurement, OutlineGeometry, Pose, PostureMetrics
 
 from .calibration import Calibration, LinearModel
 from .geometry import (
@@ -102,7 +102,8 @@ class OutlineFeatures:
 
 
 def _p(xy: np.ndarray, part: str, side: Side) -> np.ndarray:
-    return xy[near_side_index(part, side)]
+    point: np.ndarray = xy[near_side_index(part, side)]
+    return point
 
 
 def _floor_y(mask: np.ndarray, threshold: float = 0.5) -> float:
@@ -169,10 +170,11 @@ def outline_features(mask: np.ndarray, xy_px: np.ndarray, side: Side) -> Outline
     )
 
     def level(ratio: float) -> float:
-        return floor - ratio * stature
+        return float(floor - ratio * stature)
 
     def levels(ratios: tuple[float, ...]) -> np.ndarray:
-        return floor - np.array(ratios) * stature
+        ys: np.ndarray = floor - np.array(ratios) * stature
+        return ys
 
     half = CHORD_HALF_SPAN_RATIO * stature
     lumbar = (back.y_px >= level(0.80)) & (back.y_px <= level(0.45))
@@ -215,7 +217,7 @@ def _shift(profile: EdgeProfile, cols: int, rows: int) -> EdgeProfile:
     return EdgeProfile(y_px=profile.y_px + rows, x_px=profile.x_px + cols)
 
 
-def pose_features(pose: Pose, side: Side, facing: str) -> OutlineFeatures:
+def pose_features(pose: Pose, side: Side, facing: Facing) -> OutlineFeatures:
     """:func:`outline_features` for a detected pose, mirrored to face +x first."""
     if pose.mask is None:
         empty = EdgeProfile(np.zeros(0), np.zeros(0))
@@ -254,7 +256,7 @@ OFFSET_PLUS_MINUS_PCT = 1.5
 def compute_posture_metrics(
     pose: Pose,
     side: Side,
-    facing: str,
+    facing: Facing,
     calibration: Calibration,
     variant: str | None = None,
 ) -> PostureMetrics:

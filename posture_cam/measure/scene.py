@@ -72,7 +72,8 @@ def _rotation(width: int, height: int, roll_deg: float) -> np.ndarray:
 def rotate_points(xy: np.ndarray, width: int, height: int, roll_deg: float) -> np.ndarray:
     """Points as they would be in the picture taken with a level camera."""
     m = _rotation(width, height, roll_deg)
-    return np.asarray(xy, dtype=np.float64) @ m[:, :2].T + m[:, 2]
+    level: np.ndarray = np.asarray(xy, dtype=np.float64) @ m[:, :2].T + m[:, 2]
+    return level
 
 
 def rotate_mask(mask: np.ndarray, roll_deg: float) -> np.ndarray:

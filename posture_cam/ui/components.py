@@ -19,13 +19,7 @@ import streamlit as st
 
 from posture_cam.measure.classify import Assessment
 from posture_cam.measure.gates import Finding, GateReport
-from posture_cam.report.exercises import (
-    DISCLAIMER,
-    Exercise,
-    Pattern,
-    exercises_for,
-    general_advice,
-)
+from posture_cam.report.exercises import DISCLAIMER, Exercise, exercises_for, general_advice
 from posture_cam.report.record import result_record
 from posture_cam.report.wording import (
     PATTERN_COLORS,
@@ -36,7 +30,7 @@ from posture_cam.report.wording import (
     metric_rows,
     reason_line,
 )
-from posture_cam.types import PostureMetrics
+from posture_cam.types import Pattern, PostureMetrics
 
 __all__ = [
     "RecordOrParts",
