@@ -567,8 +567,8 @@ def test_cli_reports_an_unusable_history(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
 
 
-def test_cli_analyze_save(shared_data: Path, db: Path, tmp_path: Path) -> None:
-    image = shared_data / "synth" / "dev" / "synth_000011000033.jpg"
+def test_cli_analyze_save(test_data: Path, db: Path, tmp_path: Path) -> None:
+    image = test_data / "synth" / "synth_000011000033.jpg"
     junk = tmp_path / "junk.jpg"
     junk.write_bytes(os.urandom(2048))
     proc = run_cli(

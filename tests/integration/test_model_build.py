@@ -90,11 +90,11 @@ def test_full_from_the_wheel_when_npm_is_missing(
 
 @pytest.mark.parametrize("variant", ["lite", "full", "heavy"])
 def test_built_model_finds_googles_golden_landmarks(
-    cache: Path, variant: str, shared_data: Path, front_yoga_golden_xy: np.ndarray
+    cache: Path, variant: str, test_data: Path, front_yoga_golden_xy: np.ndarray
 ) -> None:
     """Our detector on the built bundle matches MediaPipe's own golden landmarks (±0.03)."""
     model = models.fetch_model(variant, offline=True)
-    image = load_image(shared_data / "real" / "front_yoga_pose.jpg")
+    image = load_image(test_data / "real" / "front_yoga_pose.jpg")
     with PoseDetector(DetectorOptions(model.path, variant=variant)) as det:
         detection = det.detect(image.rgb)
     assert detection.n_people == 1

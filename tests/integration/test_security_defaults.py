@@ -19,6 +19,7 @@ import concurrent.futures
 import http.client
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -33,6 +34,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from posture_cam.cli.main import IMAGE_SUFFIXES
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG_FILE = REPO / ".streamlit" / "config.toml"
@@ -353,24 +356,8 @@ def test_browser_is_told_the_limit_and_no_usage_stats(server: Server) -> None:
 
 # ------------------------------------------------------------------ nothing on disk
 
-_PICTURE_SUFFIXES = {
-    ".jpg",
-    ".jpeg",
-    ".png",
-    ".webp",
-    ".heic",
-    ".heif",
-    ".gif",
-    ".bmp",
-    ".tif",
-    ".tiff",
-    ".avif",
-    ".pdf",
-    ".y4m",
-    ".mp4",
-    ".webm",
-    ".npy",
-}
+# Every picture file the CLI reads, and other files that would hold a picture or a report.
+_PICTURE_SUFFIXES = IMAGE_SUFFIXES | {".avif", ".pdf", ".y4m", ".mp4", ".webm", ".npy"}
 _PICTURE_MAGIC = (
     b"\xff\xd8\xff",
     b"\x89PNG",
@@ -440,7 +427,10 @@ def _report_script() -> None:
 
 
 def test_a_photo_session_writes_no_picture_or_pdf_to_disk(
-    tmp_path_factory: pytest.TempPathFactory, lite_model: Any
+    tmp_path_factory: pytest.TempPathFactory,
+    lite_model: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> None:
     from streamlit.testing.v1 import AppTest
 
@@ -448,7 +438,13 @@ def test_a_photo_session_writes_no_picture_or_pdf_to_disk(
     from posture_cam.ui import state
     from posture_cam.ui.photo_page import SAMPLES as SAMPLE_LIST
 
-    roots = [Path(tempfile.gettempdir()), Path.home() / ".cache", Path.home() / ".streamlit", REPO]
+    # The session's temporary folder is a fresh one (outside pytest's, which is not watched),
+    # so that what other programs on this machine write into the shared one is not taken
+    # for the app's.
+    session_tmp = Path(tempfile.mkdtemp(prefix="posture_cam_session_"))
+    request.addfinalizer(lambda: shutil.rmtree(session_tmp, ignore_errors=True))
+    monkeypatch.setattr(tempfile, "tempdir", str(session_tmp))
+    roots = [session_tmp, Path.home() / ".cache", Path.home() / ".streamlit", REPO]
     # Allowed: the pose-model cache, and pytest's own temporary folders.
     exclude = [cache_dir(), tmp_path_factory.getbasetemp()]
     before = _snapshot(roots, exclude)
