@@ -165,8 +165,8 @@ def analyze_image(
     With ``flip_average`` the photo is also measured mirrored left-right and the two
     measurements are averaged: MediaPipe's landmarks and mask differ slightly between a
     picture and its mirror image, and averaging both cancels that asymmetry and halves
-    part of the noise (bench: tilt MAE 3.84° -> 3.55°, full model). It costs a second
-    detection, which photos can afford and the live view does not do.
+    part of the noise (bench/README.md, accuracy.py). It costs a second detection, which
+    photos can afford and the live view does not do.
     """
     small, scale = inference_view(image.rgb, INFERENCE_MAX_SIDE_PX)
     detection = detector.detect(small)

@@ -247,8 +247,8 @@ def _estimate(model: LinearModel, vec: np.ndarray) -> Measurement:
 
 
 # Landmark angles come straight from MediaPipe's points; their ± is the typical angular
-# error of two points ~17 px off (the bench's landmark error) over a segment ~400 px long,
-# about 3°, stated once here rather than pretending to more.
+# error of two points as far off as the bench finds landmarks (bench/README.md) over a
+# segment of a standing body, about 3°, stated once here rather than pretending to more.
 LANDMARK_ANGLE_PLUS_MINUS_DEG = 3.0
 OFFSET_PLUS_MINUS_PCT = 1.5
 

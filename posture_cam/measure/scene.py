@@ -28,8 +28,7 @@ def estimate_roll_deg(rgb: np.ndarray, person_mask: np.ndarray | None = None) ->
     """Camera roll in degrees, **positive when verticals lean clockwise** (top to the right).
 
     Returns None when the scene has too few long near-vertical lines to tell (plain walls,
-    outdoors, blurred backgrounds). On the synthetic rooms with picture frames it is within
-    0.34° of the true roll (median of 27 scenes), see bench/README.md.
+    outdoors, blurred backgrounds). Its error on the synthetic rooms: bench/README.md.
     """
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     h, w = gray.shape
