@@ -26,6 +26,7 @@ from posture_cam.measure.gates import (
 )
 from posture_cam.measure.metrics import average_metrics, compute_posture_metrics
 from posture_cam.measure.scene import estimate_roll_deg, rotate_mask, rotate_points
+from posture_cam.media.draw import draw_overlay
 from posture_cam.media.images import ImageLoadError, LoadedImage, inference_view, load_image
 from posture_cam.pose.detect import PoseDetector
 
@@ -37,6 +38,7 @@ __all__ = [
     "analyze_detection",
     "analyze_image",
     "analyze_file",
+    "draw_analysis",
     "INFERENCE_MAX_SIDE_PX",
 ]
 
@@ -217,3 +219,15 @@ def analyze_file(
         thresholds=thresholds,
         flip_average=flip_average,
     )
+
+
+def draw_analysis(analysis: PhotoAnalysis) -> np.ndarray | None:
+    """The photo at full resolution with what was found drawn on it; None if it was unreadable.
+
+    Landmarks and outline found on the inference copy are scaled back onto the photo.
+    """
+    a = analysis
+    if a.image is None:
+        return None
+    person = a.detection.person if a.detection is not None else None
+    return draw_overlay(a.image.rgb, person, a.metrics, scale=a.scale, side=a.gates.near_side)

@@ -19,7 +19,7 @@ from posture_cam.history.store import HISTORY_FILE, HistoryStore
 from posture_cam.pipeline import analyze_file
 from posture_cam.pose.detect import DetectorOptions, PoseDetector
 from posture_cam.pose.models import ModelUnavailableError, resolve_model
-from posture_cam.report.record import analysis_record
+from posture_cam.report.record import ResultRecord, photo_record
 from tests.e2e.harness import SAMPLES, open_page
 
 pytestmark = pytest.mark.e2e
@@ -29,7 +29,7 @@ DAYS = ["neutral_side.jpg", "neutral_side.jpg", "neutral_side.jpg", "increased_c
 
 
 @pytest.fixture()
-def filled_history(app_data_dir: Path) -> list[dict[str, Any]]:
+def filled_history(app_data_dir: Path) -> list[ResultRecord]:
     try:
         model = resolve_model("lite", allow_network=False)
     except ModelUnavailableError as exc:
@@ -41,8 +41,8 @@ def filled_history(app_data_dir: Path) -> list[dict[str, Any]]:
     ):
         store.delete_all()
         for k, name in enumerate(DAYS):
-            record = analysis_record(analyze_file(SAMPLES / name, det), "lite")
-            assert record["measurable"], record
+            record = photo_record(analyze_file(SAMPLES / name, det), "lite")
+            assert record.measurable, record
             store.add(
                 record,
                 source="photo",
@@ -55,7 +55,7 @@ def filled_history(app_data_dir: Path) -> list[dict[str, Any]]:
 
 
 def test_history_page_shows_the_trend_and_a_real_change(
-    page: Any, screenshots_dir: Path, filled_history: list[dict[str, Any]]
+    page: Any, screenshots_dir: Path, filled_history: list[ResultRecord]
 ) -> None:
     open_page(page, "History")
     latest = page.get_by_text("Latest check (#4) against your baseline")

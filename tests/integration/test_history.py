@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import multiprocessing as mp
 import os
@@ -19,7 +20,8 @@ from typing import Any
 
 import pytest
 
-from posture_cam.history.baseline import Z95, load_repeatability
+from posture_cam.history.baseline import Z95
+from posture_cam.history.repeatability import load_repeatability
 from posture_cam.history.store import (
     ENV_DATA_DIR,
     HISTORY_FILE,
@@ -32,58 +34,12 @@ from posture_cam.history.store import (
     data_dir,
     default_history_path,
 )
-from posture_cam.measure.classify import classify
-from posture_cam.measure.gates import Finding, GateReport
-from posture_cam.report.record import result_record
-from posture_cam.types import Measurement, PostureMetrics
+from posture_cam.report.record import MeasureRecord, ResultRecord
+from posture_cam.types import Measurement
+from tests.records import make_record
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 JPEG = b"\xff\xd8\xff\xe0" + b"fake jpeg payload" + b"\xff\xd9"
-
-
-def _m(v: float, pm: float = 0.5) -> Measurement:
-    return Measurement(v, pm)
-
-
-def make_record(
-    tilt: float = 10.0,
-    lordosis: float = 28.0,
-    *,
-    tilt_pm: float = 3.6,
-    lordosis_pm: float = 4.3,
-    blocked: str | None = None,
-    warn: str | None = None,
-    flags: tuple[str, ...] = (),
-    name: str = "photo.jpg",
-    **extra: Any,
-) -> dict[str, Any]:
-    """A record exactly as the pipeline makes it (:func:`result_record`)."""
-    findings: tuple[Finding, ...] = ()
-    if blocked:
-        findings += (Finding(blocked, f"{blocked} message", "a hint"),)
-    if warn:
-        findings += (Finding(warn, f"{warn} message", "a hint", severity="warn"),)
-    gates = GateReport(findings=findings, near_side="left", facing="-x", side_view_ratio=0.1)
-    metrics = None
-    if not blocked:
-        metrics = PostureMetrics(
-            near_side="left",
-            facing="-x",
-            pelvic_tilt_deg=_m(tilt, tilt_pm),
-            lumbar_lordosis_deg=_m(lordosis, lordosis_pm),
-            lumbar_depth_ratio=_m(0.05, 0.01),
-            trunk_inclination_deg=_m(1.0),
-            hip_angle_deg=_m(178.0),
-            knee_flexion_deg=_m(2.0),
-            ear_offset_pct_height=_m(3.0),
-            shoulder_offset_pct_height=_m(2.0),
-            hip_offset_pct_height=_m(1.0),
-            knee_offset_pct_height=_m(0.5),
-            camera_roll_deg=None,
-            outline=None,
-            flags=flags,
-        )
-    return result_record(name, gates, metrics, classify(gates, metrics), **extra)
 
 
 @pytest.fixture
@@ -131,8 +87,8 @@ def test_round_trip_keeps_every_field(db: Path) -> None:
     assert c.id == cid
     assert c.time == T0 and c.time.tzinfo is UTC
     assert (c.source, c.variant, c.measurable) == ("photo", "full", True)
-    assert c.pattern == rec["assessment"]["pattern"]
-    assert c.confidence == rec["assessment"]["confidence"]
+    assert c.pattern == rec.assessment.pattern
+    assert c.confidence == rec.assessment.confidence
     assert c.pelvic_tilt == Measurement(12.5, 3.6)
     assert c.lumbar_lordosis == Measurement(31.25, 4.3)
     assert c.gate_codes == ("camera_tilted",)
@@ -203,7 +159,7 @@ def test_nan_and_numpy_numbers_are_stored_as_json(db: Path) -> None:
     with HistoryStore(db) as store:
         c = store.get(store.add(rec, source="live", variant="lite"))
     assert c is not None
-    assert c.record["live_fps"] is None and c.record["live_frames"] == 40
+    assert c.record.live_fps is None and c.record.live_frames == 40
 
 
 @pytest.mark.parametrize(
@@ -216,12 +172,8 @@ def test_nan_and_numpy_numbers_are_stored_as_json(db: Path) -> None:
         ({"image_jpeg": b"\x89PNG...."}, ValueError),
         ({"image_jpeg": "not bytes"}, TypeError),
         ({"note": 5}, TypeError),
-        ({"record": {"measurable": True}}, ValueError),
+        ({"record": {"measurable": True}}, TypeError),  # a dict, not a ResultRecord
         ({"record": [1, 2]}, TypeError),
-        (
-            {"record": {"measurable": True, "findings": [], "assessment": {"pattern": "x"}}},
-            ValueError,
-        ),
     ],
 )
 def test_bad_arguments_raise(db: Path, kwargs: dict[str, Any], error: type) -> None:
@@ -290,18 +242,18 @@ def test_closed_store_refuses(db: Path) -> None:
 # -- schema versions -----------------------------------------------------------------------
 
 
-def test_migrates_from_the_first_schema(db: Path) -> None:
+def test_migrates_from_the_first_schema_and_reads_its_records(db: Path) -> None:
+    # A check saved by the first release: schema 1, and a record from before the record's
+    # JSON had a version (tests/data/records_v1.json).
     conn = connect(db)
     assert apply_migrations(conn, upto=1) == 1
-    rec = make_record(9.0, 27.0)
-    import json
-
+    v1 = json.loads((Path(__file__).parents[1] / "data" / "records_v1.json").read_text())["live"]
     conn.execute(
         "INSERT INTO checks (time_utc, source, variant, measurable, pattern, confidence, "
         "pelvic_tilt_deg, pelvic_tilt_pm_deg, lumbar_lordosis_deg, lumbar_lordosis_pm_deg, "
         "gate_codes, note, record_json) VALUES (?, 'photo', 'full', 1, ?, 0.5, 9.0, 3.6, "
         "27.0, 4.3, '', 'old note', ?)",
-        (T0.isoformat(timespec="microseconds"), rec["assessment"]["pattern"], json.dumps(rec)),
+        (T0.isoformat(timespec="microseconds"), v1["assessment"]["pattern"], json.dumps(v1)),
     )
     cols = [r[1] for r in conn.execute("PRAGMA table_info(checks)")]
     assert "label" not in cols
@@ -311,7 +263,9 @@ def test_migrates_from_the_first_schema(db: Path) -> None:
         assert store.schema_version == SCHEMA_VERSION == len(MIGRATIONS) == 2
         [old] = store.list()
         assert (old.time, old.note, old.label) == (T0, "old note", None)
-        assert old.pelvic_tilt == Measurement(9.0, 3.6) and old.record == rec
+        assert old.pelvic_tilt == Measurement(9.0, 3.6)
+        assert old.record == ResultRecord.from_dict(v1)
+        assert old.record.pelvic_tilt == MeasureRecord(12.5, 3.6) and old.record.live_frames == 15
         new = store.add(
             make_record(),
             source="live",
@@ -592,5 +546,5 @@ def test_cli_analyze_save(test_data: Path, db: Path, tmp_path: Path) -> None:
     with HistoryStore(db) as store:
         [c] = store.list()
     assert (c.source, c.variant, c.note, c.label) == ("photo", "lite", "first try", "morning")
-    assert c.record["file"] == str(image) and c.good and not c.has_image
+    assert c.record.file == str(image) and c.good and not c.has_image
     assert abs(c.time - datetime.now(UTC)) < timedelta(minutes=5)
