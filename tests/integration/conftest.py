@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from posture_cam.history.store import HISTORY_FILE
 from posture_cam.pose.detect import DetectorOptions, PoseDetector
 from posture_cam.pose.models import ModelFile, resolve_model
 
@@ -48,3 +49,9 @@ def lite_detector(lite_model: ModelFile) -> Iterator[PoseDetector]:
 def full_detector(full_model: ModelFile) -> Iterator[PoseDetector]:
     with PoseDetector(DetectorOptions(full_model.path, variant="full")) as det:
         yield det
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    """A history file in this test's temporary folder (not created yet)."""
+    return tmp_path / "data" / HISTORY_FILE
