@@ -438,15 +438,22 @@ def test_a_photo_session_writes_no_picture_or_pdf_to_disk(
     from posture_cam.ui import state
     from posture_cam.ui.photo_page import SAMPLES as SAMPLE_LIST
 
-    # The session's temporary folder is a fresh one (outside pytest's, which is not watched),
-    # so that what other programs on this machine write into the shared one is not taken
-    # for the app's.
+    # The session gets a temporary folder and a home of its own (outside pytest's folders,
+    # which are not watched), so that what other programs on this machine write into the
+    # shared ones is not taken for the app's; the model cache stays where it is.
+    real_streamlit_config = Path.home() / ".streamlit"  # in case Streamlit resolved it early
     session_tmp = Path(tempfile.mkdtemp(prefix="posture_cam_session_"))
     request.addfinalizer(lambda: shutil.rmtree(session_tmp, ignore_errors=True))
-    monkeypatch.setattr(tempfile, "tempdir", str(session_tmp))
-    roots = [session_tmp, Path.home() / ".cache", Path.home() / ".streamlit", REPO]
-    # Allowed: the pose-model cache, and pytest's own temporary folders.
-    exclude = [cache_dir(), tmp_path_factory.getbasetemp()]
+    home = session_tmp / "home"
+    home.mkdir()
+    monkeypatch.setenv("POSTURE_CAM_CACHE_DIR", str(cache_dir()))
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(tempfile, "tempdir", str(session_tmp / "tmp"))
+    (session_tmp / "tmp").mkdir()
+    roots = [session_tmp, real_streamlit_config, REPO]
+    # Allowed: pytest's own temporary folders.
+    exclude = [tmp_path_factory.getbasetemp()]
     before = _snapshot(roots, exclude)
 
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
