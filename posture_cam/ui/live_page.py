@@ -24,7 +24,6 @@ ICE servers (how browser and server find each other) are a setting, empty by def
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 
 import streamlit as st
@@ -47,8 +46,6 @@ from .photo_page import render_photo_result
 from .webrtc import ice_servers_from_config
 
 __all__ = ["MODE_LIVE", "MODE_SNAPSHOT", "STALE_AFTER_S", "render_live_page"]
-
-log = logging.getLogger(__name__)
 
 MODE_LIVE = "Live video"
 MODE_SNAPSHOT = "Single snapshot"
