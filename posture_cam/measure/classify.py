@@ -144,8 +144,8 @@ _FLAG_TEXT = {
     "outline_gaps": "The back outline has gaps (hair, clothing or background blending in).",
     "arm_behind_back": "An arm is behind the back and hides its outline.",
     "landmarks_missing": "Key body points (ear, shoulder, hip, knee, ankle) were not found.",
-    "landmarks_degenerate": "Key body points lie on top of each other, so the joint angles "
-    "cannot be measured.",
+    "landmarks_degenerate": "Key body points lie on top of each other or far outside the "
+    "picture, so some measures cannot be taken.",
 }
 
 

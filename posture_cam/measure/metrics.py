@@ -299,8 +299,12 @@ def compute_posture_metrics(
     trunk = _measure(inclination_deg(hip, sh), lm_pm)
     hip_angle = _measure(joint_angle_deg(sh, hip, knee), lm_pm)
     knee_flexion = _measure(flexion_deg(hip, knee, ankle), lm_pm)
-    if not all(math.isfinite(m.value) for m in (trunk, hip_angle, knee_flexion)):
-        # Points on top of each other make an angle undefined: say so rather than hand on NaN.
+    offsets = [offset(point) for point in (ear, sh, hip, knee)]
+    angles_ok = all(math.isfinite(m.value) for m in (trunk, hip_angle, knee_flexion))
+    offsets_ok = not math.isfinite(stature) or all(math.isfinite(m.value) for m in offsets)
+    if not (angles_ok and offsets_ok):
+        # Points on top of each other, or so far off that their distances overflow, leave a
+        # measure undefined: say so rather than hand on NaN or infinity.
         flags.append("landmarks_degenerate")
     outline = _outline_geometry(feats, w, mirrored) if feats.back.y_px.size else None
     return PostureMetrics(
@@ -312,10 +316,10 @@ def compute_posture_metrics(
         trunk_inclination_deg=trunk,
         hip_angle_deg=hip_angle,
         knee_flexion_deg=knee_flexion,
-        ear_offset_pct_height=offset(ear),
-        shoulder_offset_pct_height=offset(sh),
-        hip_offset_pct_height=offset(hip),
-        knee_offset_pct_height=offset(knee),
+        ear_offset_pct_height=offsets[0],
+        shoulder_offset_pct_height=offsets[1],
+        hip_offset_pct_height=offsets[2],
+        knee_offset_pct_height=offsets[3],
         camera_roll_deg=None,
         outline=outline,
         flags=tuple(dict.fromkeys(flags)),

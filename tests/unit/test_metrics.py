@@ -443,6 +443,15 @@ def test_coinciding_landmarks_are_flagged_not_nan(moved: str, onto: str, angle: 
     assert "landmarks_degenerate" in m.flags and not m.reliable
 
 
+def test_a_landmark_far_off_is_flagged_not_infinite() -> None:
+    # Found by the pipeline fuzz: an ear at x = 1e308 overflows its offset to infinity.
+    xy = XY.copy()
+    xy[Landmark.RIGHT_EAR, 0] = 1e308
+    m = compute_posture_metrics(FIG.pose(xy=xy), "right", "+x", load_calibration())
+    assert not math.isfinite(m.ear_offset_pct_height.value)
+    assert "landmarks_degenerate" in m.flags and not m.reliable
+
+
 # ---------------------------------------------------------------------------- average_metrics
 
 
