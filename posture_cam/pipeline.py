@@ -19,8 +19,10 @@ from posture_cam.measure.gates import (
     Finding,
     GateReport,
     GateThresholds,
+    camera_tilt_finding,
     check_detection,
     no_person_finding,
+    with_findings,
 )
 from posture_cam.measure.geometry import mirror_x
 from posture_cam.measure.metrics import (
@@ -31,6 +33,7 @@ from posture_cam.measure.metrics import (
 )
 from posture_cam.measure.occlusion import OcclusionCues, OcclusionFinding, occlusion_cues
 from posture_cam.measure.scene import estimate_roll_deg, rotate_image, rotate_mask, rotate_points
+from posture_cam.media.draw import draw_overlay
 from posture_cam.media.images import ImageLoadError, LoadedImage, inference_view, load_image
 from posture_cam.pose.detect import PoseDetector
 
@@ -45,6 +48,7 @@ __all__ = [
     "analyze_detection",
     "analyze_image",
     "analyze_file",
+    "draw_analysis",
     "INFERENCE_MAX_SIDE_PX",
 ]
 
@@ -80,8 +84,6 @@ class PhotoAnalysis:
         return self.gates.passed and self.metrics is not None
 
 
-# Flag a camera roll beyond 3°. It is corrected, so it only asks for care.
-MAX_ROLL_DEG = 3.0
 ROLL_PLUS_MINUS_DEG = 0.35  # median error of the roll estimate on the synthetic rooms
 
 _FIND_ROLL = object()  # measure_view's default: read the roll from the picture
@@ -148,8 +150,8 @@ def measure_view(
         roll = estimate_roll_deg(rgb, person.mask) if rgb is not None else None
     else:
         roll = roll_deg if isinstance(roll_deg, float) else None
-    if roll is not None and abs(roll) > MAX_ROLL_DEG:
-        gates = replace(gates, findings=(*gates.findings, _camera_tilted(roll)))
+    if roll is not None:
+        gates = with_findings(gates, camera_tilt_finding(roll, thresholds))
     level = level_detection(detection, roll)
     person = level.person
     assert person is not None  # levelling keeps the poses
@@ -173,17 +175,6 @@ def measure_view(
             mirrored_width=float(w) if mirrored else None,
         )
     return ViewMeasurement(gates, level, roll, features, cues)
-
-
-def _camera_tilted(roll: float) -> Finding:
-    return Finding(
-        "camera_tilted",
-        f"The camera was tilted by {abs(roll):.0f}°; the measures were corrected for it.",
-        "Hold the camera level (use a door frame or wall corner as a guide).",
-        severity="warn",
-        value=roll,
-        threshold=MAX_ROLL_DEG,
-    )
 
 
 def assess_views(
@@ -212,12 +203,7 @@ def assess_views(
         for f in own.occlusion.findings(v.cues):
             findings.setdefault(f.code, _occluder_finding(f, own.occluders))
     widened = any(f.severity == "warn" for f in findings.values())
-    gates = replace(
-        gates,
-        findings=tuple(
-            sorted((*gates.findings, *findings.values()), key=lambda f: f.severity != "block")
-        ),
-    )
+    gates = with_findings(gates, *findings.values())
     measured = []
     for v in usable:
         person = v.detection.person
@@ -304,8 +290,8 @@ def analyze_image(
     With ``flip_average`` the photo is also measured mirrored left-right and the two
     measurements are averaged: MediaPipe's landmarks and mask differ slightly between a
     picture and its mirror image, and averaging both cancels that asymmetry and halves
-    part of the noise. It costs a second detection, which photos can afford and the live
-    view does not do.
+    part of the noise (bench/README.md, accuracy.py). It costs a second detection, which
+    photos can afford and the live view does not do.
     """
     small, scale = inference_view(image.rgb, INFERENCE_MAX_SIDE_PX)
     detection = detector.detect(small)
@@ -347,3 +333,15 @@ def analyze_file(
         thresholds=thresholds,
         flip_average=flip_average,
     )
+
+
+def draw_analysis(analysis: PhotoAnalysis) -> np.ndarray | None:
+    """The photo at full resolution with what was found drawn on it; None if it was unreadable.
+
+    Landmarks and outline found on the inference copy are scaled back onto the photo.
+    """
+    a = analysis
+    if a.image is None:
+        return None
+    person = a.detection.person if a.detection is not None else None
+    return draw_overlay(a.image.rgb, person, a.metrics, scale=a.scale, side=a.gates.near_side)

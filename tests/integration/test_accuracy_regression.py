@@ -1,6 +1,8 @@
 """The accuracy bench on the dev set's validation part (100 renders, as the app measures them).
 
-Guards the estimator, the occluder classifier and the outline code against regressions; the
+Needs the owner's 300 synthetic renders (not committed); skips without them (tests/conftest.py).
+
+Guards the estimator, the occluder detectors and the outline code against regressions; the
 full numbers (hard set, reliability, change) come from ``bench/accuracy.py`` (bench/README.md).
 """
 
@@ -27,17 +29,12 @@ def _load_bench() -> ModuleType:
     return module
 
 
-@pytest.fixture(scope="module")
-def dev(shared_data: Path) -> Path:
-    return shared_data / "synth" / "dev"
-
-
 def test_bench_validation_meets_targets(
-    dev: Path, full_model: ModelFile, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    synth_dev: Path, full_model: ModelFile, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("POSTURE_CAM_BENCH_CACHE", str(tmp_path))  # detections cached here
     bench = _load_bench()
-    s = bench.run(dev, "full", "validation")
+    s = bench.run(synth_dev, "full", "validation")
     c = s["clean"]
     assert c["n"] == 100
     assert c["detection_rate"] >= 0.98
