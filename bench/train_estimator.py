@@ -383,14 +383,16 @@ def main() -> int:
     dev_clean = np.array([not f for f in dev_find])
     hard_est = predict_pictures(estimator, hard)
     hard_find = picture_findings(hard, occlusion)
-    hard_kept = np.array(
-        [bool(f) and all(actions.get(c, "block") == "widen" for c in f) for f in hard_find]
-    )
+
+    def kept_flagged(found: list[tuple[str, ...]]) -> np.ndarray:
+        return np.array([bool(f) and all(actions.get(c) == "widen" for c in f) for f in found])
+
+    hard_kept, dev_kept = kept_flagged(hard_find), kept_flagged(dev_find)
     errors = {
         "clean": stats_pair(dev_est[dev_clean], dev.truth[dev_clean]),
         "flagged": stats_pair(
-            np.concatenate([hard_est[hard_kept], dev_est[~dev_clean]]),
-            np.concatenate([hard.truth[hard_kept], dev.truth[~dev_clean]]),
+            np.concatenate([hard_est[hard_kept], dev_est[dev_kept]]),
+            np.concatenate([hard.truth[hard_kept], dev.truth[dev_kept]]),
         ),
     }
     ch = change_errors(predict_pictures(estimator, change), change)
@@ -405,6 +407,22 @@ def main() -> int:
                 for m, s in errors[mode].items()
             )
         )
+
+    # How often each stated confidence was right, on the validation pictures (clean and
+    # hard): the table the README and the About page show.
+    val_est = np.concatenate([dev_est, hard_est])
+    val_find = dev_find + hard_find
+    val_truth = np.concatenate([dev.truth, hard.truth])
+    blocked = np.array([any(actions.get(c) != "widen" for c in f) for f in val_find])
+    mode_mae = np.array(
+        [[errors["flagged" if f else "clean"][m].mae for m in METRICS] for f in val_find]
+    )
+    pred, conf = calls(val_est, mode_mae, confidence)
+    pred = np.where(blocked | ~np.isfinite(val_est).all(axis=1), "inconclusive", pred)
+    ece, bins = reliability(pred, conf, true_class(val_truth))
+    print(f"  validation reliability (clean + hard): ECE {ece:.3f}")
+    for lo, hi, n, acc, mean in bins:
+        print(f"    stated {lo:.0%}-{hi:.0%}: n {n}, stated {mean:.1%}, observed {acc:.1%}")
 
     info = {
         "trained": dt.date.today().isoformat(),
@@ -422,6 +440,13 @@ def main() -> int:
         "hidden": list(settings.hidden),
         "validation": folder_label(args.dev),
         "out_of_fold_mae": [round(float(a), 3) for a in oof_mae],
+        "validation_reliability": {
+            "ece": round(ece, 4),
+            "bins": [
+                {"from": lo, "to": hi, "n": n, "observed": round(acc, 4), "stated": round(mean, 4)}
+                for lo, hi, n, acc, mean in bins
+            ],
+        },
         "cue_names": list(CUE_NAMES),
     }
     calibration = VariantCalibration(estimator, errors, confidence, occlusion, actions)
