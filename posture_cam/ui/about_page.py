@@ -28,7 +28,7 @@ from posture_cam.measure.calibration import load_calibration
 from posture_cam.measure.classify import THRESHOLDS
 from posture_cam.measure.gates import DEFAULT_THRESHOLDS
 from posture_cam.report.exercises import DISCLAIMER, EVIDENCE_NOTE
-from posture_cam.report.wording import MEANING_NOTES, accuracy_rows, minus
+from posture_cam.report.wording import MEANING_NOTES, minus
 
 __all__ = ["conventions_table", "render_about_page", "repeatability_rows"]
 
@@ -76,43 +76,85 @@ _VARIANT_ORDER = ("full", "lite", "heavy")
 
 def _accuracy() -> None:
     cal = load_calibration()
-    rows = accuracy_rows(cal)
     variants = sorted(
-        {r.variant for r in rows},
-        key=lambda v: _VARIANT_ORDER.index(v) if v in _VARIANT_ORDER else 99,
+        cal.variants, key=lambda v: _VARIANT_ORDER.index(v) if v in _VARIANT_ORDER else 99
+    )
+    modes = (
+        ("clean", "Nothing in the way"),
+        ("flagged", "Something in the way, reading kept"),
+        ("change", "A change between two checks"),
     )
     table = []
     for v in variants:
-        tilt = next(r for r in rows if r.variant == v and r.metric == "pelvic_tilt_deg")
-        lord = next(r for r in rows if r.variant == v and r.metric == "lumbar_lordosis_deg")
-        table.append(
-            {
-                "Pose model": v + (" (default for photos)" if v == "full" else ""),
-                "Pelvic tilt: mean error": f"{tilt.mae_deg:.1f}°",
-                "Pelvic tilt: 95 % of errors below": f"{tilt.p95_deg:.1f}°",
-                "Lower-back curve: mean error": f"{lord.mae_deg:.1f}°",
-                "Lower-back curve: 95 % of errors below": f"{lord.p95_deg:.1f}°",
-            }
-        )
+        own = cal.variant(v)
+        for mode, label in modes:
+            tilt, lord = own.error("pelvic_tilt_deg", mode), own.error("lumbar_lordosis_deg", mode)
+            table.append(
+                {
+                    "Pose model": v + (" (photos)" if v == cal.default_variant else ""),
+                    "Picture": label,
+                    "Pelvic tilt: mean error": f"{tilt.mae:.1f}°",
+                    "95 % below": f"{tilt.p95_abs_error:.1f}°",
+                    "Lower-back curve: mean error": f"{lord.mae:.1f}°",
+                    "95 % below ": f"{lord.p95_abs_error:.1f}°",
+                }
+            )
     st.dataframe(table, hide_index=True, width="stretch")
     st.markdown(
-        "Measured by the accuracy bench on **synthetic** side views whose true angles are "
-        "known (rendered 3D bodies), using only images held out from fitting. The mean error "
-        "is the ± printed with each angle. Real photos (clothes, hair, lighting, phone "
-        "cameras) have not been measured against X-rays or skin markers and are likely less "
-        "accurate, so treat a difference of a few degrees between two photos as noise."
+        "Measured on **rendered** 3D bodies whose true angles are known: hundreds of bodies "
+        "the estimate never saw while it learned, photographed clean and again with long "
+        "hair, loose tops, hoods, arms behind the back, bags, a second person, phone "
+        "compression, blur and dim light painted in. The mean error is the ± printed with "
+        "each angle, for the kind of picture it is. A **change** between two of your checks "
+        "is more accurate than a single reading, because most of the error comes from the "
+        "body and clothes and cancels between them. Real photos have not been measured "
+        "against X-rays or skin markers and are likely less accurate."
     )
-    st.caption(
-        f"Data: {cal.info.get('data', 'the synthetic dev set')}. Split: "
-        f"{cal.info.get('split', 'fixed')}. Method: {cal.info.get('method', 'see bench/')}."
-    )
-    default = str(cal.info.get("default_variant", "full"))
-    others = [v for v in _VARIANT_ORDER if v not in variants]
-    if others:
-        st.caption(
-            f"The {', '.join(others)} model{'s use' if len(others) > 1 else ' uses'} the "
-            f"{default} model's calibration and error figures; not measured separately."
+    info = cal.info.get(f"{cal.default_variant}_info", {})
+    rel = info.get("validation_reliability") if isinstance(info, dict) else None
+    if rel:
+        st.markdown(
+            "**Does the confidence mean what it says?** On the same held-out pictures, "
+            "how often the pattern was right for each stated confidence:"
         )
+        st.dataframe(
+            [
+                {
+                    "Stated confidence": f"{100 * b['from']:.0f}–{100 * b['to']:.0f} %",
+                    "Pictures": b["n"],
+                    "Stated on average": f"{100 * b['stated']:.0f} %",
+                    "Right": f"{100 * b['observed']:.0f} %",
+                }
+                for b in rel["bins"]
+            ],
+            hide_index=True,
+            width="stretch",
+        )
+        st.caption(
+            f"Average gap between stated and observed: {100 * rel['ece']:.1f} points. "
+            f"No result states more than {100 * cal.variant(None).confidence.cap:.0f} %."
+        )
+
+
+def _clothing() -> None:
+    st.markdown(
+        "The pelvis and the lower back are read from the **outline of your back**, so "
+        "anything that hides that outline changes the numbers:\n"
+        "- **A loose top, shirt or hoodie** hangs from the shoulder blades straight down to "
+        "the buttocks and bridges the hollow of the lower back: the curve reads flatter and "
+        "the pelvis more tucked under than they are.\n"
+        "- **Long hair or a ponytail** on the upper back, and **a hood**, change the upper "
+        "end of the curve.\n"
+        "- **Hands on the hips, an arm or elbow behind the back**, a **bag** or "
+        "**someone behind you** become part of the outline.\n\n"
+        "posture_cam looks for each of these. When it finds one it says so and either gives "
+        "no result (when such pictures were measured too wrong to be useful) or keeps the "
+        "reading with the wider ± measured for such pictures.\n\n"
+        "**For a good reading**: a fitted top or a sports top (or tuck your shirt in) and "
+        "fitted shorts or leggings; hair tied up or brought forward; arms hanging relaxed in "
+        "front of your thighs or crossed on your chest; no bag; stand side-on in good light "
+        "against a plain wall, with only you in the picture."
+    )
 
 
 def _thresholds() -> None:
@@ -231,6 +273,9 @@ def render_about_page() -> None:
 
     st.header("How accurate it is")
     _accuracy()
+
+    st.header("Clothing, hair and arms")
+    _clothing()
 
     st.header("What the evidence says")
     st.markdown(EVIDENCE_NOTE)
