@@ -156,8 +156,8 @@ def measure_view(
     person = level.person
     assert person is not None  # levelling keeps the poses
     side, facing = gates.near_side, gates.facing
+    features = pose_features(person, side, facing)
     picture = rotate_image(rgb, roll) if rgb is not None and roll else rgb
-    features = pose_features(person, side, facing, picture)
     w = detection.image_size[0]
     mirrored = facing == "-x"
     cues = None

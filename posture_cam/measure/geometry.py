@@ -42,7 +42,6 @@ __all__ = [
     "EdgeProfile",
     "edge_profile",
     "smooth_profile",
-    "snap_to_picture",
     "profile_x_at",
     "profile_xs_at",
     "chord_inclination_deg",
@@ -192,56 +191,6 @@ def edge_profile(
     # Pixel centres sit at j + 0.5; the edge lies between j_out and j_in.
     xs = np.where(ok, (j_out + 0.5) - step * frac, np.nan)
     return EdgeProfile(y_px=rows + 0.5, x_px=xs)
-
-
-def snap_to_picture(
-    profile: EdgeProfile, rgb: np.ndarray, reach_px: float, min_step: float = 12.0
-) -> EdgeProfile:
-    """Move each row's edge to the strongest colour step in the picture near it.
-
-    A segmentation mask is computed on a small copy of the picture and scaled up, so its
-    edge is soft and can sit a few pixels off the body's real edge, differently on each
-    row; the picture itself shows the edge sharply. On each row the colour step between
-    neighbouring pixels (Euclidean RGB distance) is weighted by a Gaussian around the mask's
-    edge (SD ``reach_px / 2``), the strongest weighted step within ``reach_px`` is taken and
-    placed to a fraction of a pixel by a parabola through it and its neighbours. Rows whose
-    strongest step is under ``min_step`` (grey levels: body and background alike) keep the
-    mask's edge.
-
-    Args:
-        profile: the edge from the mask (rows at pixel centres).
-        rgb: (H, W, 3) uint8 picture in the same frame.
-        reach_px: how far from the mask's edge to look.
-        min_step: the weakest colour step that counts as an edge.
-    """
-    if rgb.ndim != 3 or rgb.shape[2] != 3:
-        raise ValueError(f"rgb must be (H, W, 3), got {rgb.shape}")
-    h, w = rgb.shape[:2]
-    x = profile.x_px
-    r = max(int(math.ceil(reach_px)), 1)
-    rows = np.floor(profile.y_px).astype(np.intp)
-    ok = np.isfinite(x) & (rows >= 0) & (rows < h)
-    if not ok.any():
-        return profile
-    xo, ro = x[ok], rows[ok]
-    cols = np.floor(xo).astype(np.intp)[:, None] + np.arange(-r, r + 1)
-    cols = np.clip(cols, 0, w - 1)
-    pix = rgb[ro[:, None], cols].astype(np.float32)
-    step = np.sqrt(((pix[:, 1:] - pix[:, :-1]) ** 2).sum(axis=2))
-    # The step between columns j and j + 1 lies on the pixel boundary x = j + 1.
-    at = cols[:, :-1] + 1.0
-    score = step * np.exp(-0.5 * ((at - xo[:, None]) / (0.5 * reach_px)) ** 2)
-    k = np.clip(np.argmax(score, axis=1), 1, score.shape[1] - 2)
-    i = np.arange(len(k))
-    a, b, c = score[i, k - 1], score[i, k], score[i, k + 1]
-    denom = a - 2 * b + c
-    with np.errstate(invalid="ignore", divide="ignore"):
-        frac = np.where(denom < 0, 0.5 * (a - c) / denom, 0.0)
-    snapped = at[i, k] + np.clip(frac, -0.5, 0.5)
-    strong = step[i, k] >= min_step
-    out = x.copy()
-    out[np.flatnonzero(ok)] = np.where(strong, snapped, xo)
-    return EdgeProfile(y_px=profile.y_px, x_px=out)
 
 
 def smooth_profile(profile: EdgeProfile, sigma_px: float) -> EdgeProfile:

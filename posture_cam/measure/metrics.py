@@ -38,7 +38,6 @@ from .geometry import (
     mirror_x,
     profile_xs_at,
     smooth_profile,
-    snap_to_picture,
 )
 
 __all__ = [
@@ -87,8 +86,6 @@ FEATURE_NAMES = (
     + tuple(f"front_hip_{lv:+.3f}" for lv in HIP_LEVELS)
     + tuple(f"{part}_{axis}_from_hip" for part in STANCE_PARTS for axis in ("dx", "dy"))
 )
-# How far (share of H) from the mask's edge the picture's own edge is looked for.
-SNAP_RATIO = 0.01
 # Holes in the segmentation smaller than this (share of H) are filled before tracing.
 HOLE_RATIO = 0.03
 # Half-width, in H, of the window around the trunk line where the outline is traced.
@@ -135,18 +132,13 @@ def _floor_y(mask: np.ndarray, threshold: float = 0.5) -> float:
     return math.nan
 
 
-def outline_features(
-    mask: np.ndarray, xy_px: np.ndarray, side: Side, rgb: np.ndarray | None = None
-) -> OutlineFeatures:
+def outline_features(mask: np.ndarray, xy_px: np.ndarray, side: Side) -> OutlineFeatures:
     """Trace the outline and compute the feature vector; never raises on poor data.
 
     Args:
         mask: (H, W) person probability, **already mirrored** so the person faces +x.
         xy_px: (33, 2) landmarks in the same mirrored frame.
         side: the subject's side nearer the camera.
-        rgb: the picture in the same frame; when given, each row's edge is moved from the
-            mask's soft edge to the picture's own within 1 % of the height
-            (:func:`~posture_cam.measure.geometry.snap_to_picture`).
     """
     flags: list[str] = []
     nan_vec = np.full(len(FEATURE_NAMES), np.nan)
@@ -179,14 +171,12 @@ def outline_features(
     if c1 - c0 < 3:
         return OutlineFeatures(nan_vec, empty, empty, floor, stature, math.nan, ("no_outline",))
     band = fill_small_holes(mask[r0:r1, c0:c1], int(HOLE_RATIO * stature))
-
-    def trace(side: str) -> EdgeProfile:
-        edge = _shift(edge_profile(band, 0, r1 - r0, ref - c0, side=side), c0, r0)
-        if rgb is not None:
-            edge = snap_to_picture(edge, rgb, SNAP_RATIO * stature)
-        return smooth_profile(edge, sigma)
-
-    back, front = trace("back"), trace("front")
+    back = _shift(
+        smooth_profile(edge_profile(band, 0, r1 - r0, ref - c0, side="back"), sigma), c0, r0
+    )
+    front = _shift(
+        smooth_profile(edge_profile(band, 0, r1 - r0, ref - c0, side="front"), sigma), c0, r0
+    )
 
     def level(ratio: float) -> float:
         return float(floor - ratio * stature)
@@ -247,10 +237,8 @@ def _shift(profile: EdgeProfile, cols: int, rows: int) -> EdgeProfile:
     return EdgeProfile(y_px=profile.y_px + rows, x_px=profile.x_px + cols)
 
 
-def pose_features(
-    pose: Pose, side: Side, facing: Facing, rgb: np.ndarray | None = None
-) -> OutlineFeatures:
-    """:func:`outline_features` for a detected pose (and its picture), mirrored to face +x."""
+def pose_features(pose: Pose, side: Side, facing: Facing) -> OutlineFeatures:
+    """:func:`outline_features` for a detected pose, mirrored to face +x first."""
     if pose.mask is None:
         empty = EdgeProfile(np.zeros(0), np.zeros(0))
         nan = math.nan
@@ -259,9 +247,8 @@ def pose_features(
         )
     w, _ = pose.image_size
     if facing == "-x":
-        picture = None if rgb is None else rgb[:, ::-1]
-        return outline_features(pose.mask[:, ::-1], mirror_x(pose.xy_px, w), side, picture)
-    return outline_features(pose.mask, pose.xy_px, side, rgb)
+        return outline_features(pose.mask[:, ::-1], mirror_x(pose.xy_px, w), side)
+    return outline_features(pose.mask, pose.xy_px, side)
 
 
 def _measure(value: float, plus_minus: float) -> Measurement:

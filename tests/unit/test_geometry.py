@@ -23,7 +23,6 @@ from posture_cam.measure.geometry import (
     mirror_x,
     profile_x_at,
     smooth_profile,
-    snap_to_picture,
 )
 
 ATAN_3_4_DEG = math.degrees(math.atan2(3.0, 4.0))  # 36.8699° (the 3-4-5 triangle)
@@ -495,45 +494,3 @@ def test_hollow_depth_nan_with_gaps_or_too_few_rows() -> None:
     x[50] = np.nan
     assert math.isnan(hollow_depth_px(EdgeProfile(p.y_px, x), 0.0, 99.0))
     assert math.isnan(hollow_depth_px(p, 10.0, 14.0))  # 5 rows < 6
-
-
-# ------------------------------------------------------------------------ snap_to_picture
-
-
-def _edge_picture(edge_x: float, contrast: float = 120.0, h: int = 40, w: int = 60) -> np.ndarray:
-    """Dark body left of ``edge_x``, bright background right of it; the boundary pixel is
-    area-weighted, as a camera would record it."""
-    xs = np.arange(w, dtype=np.float64)
-    cover = np.clip(edge_x - xs, 0.0, 1.0)  # share of pixel [x, x+1) left of the edge
-    row = 200.0 - contrast * cover
-    return np.repeat(np.repeat(row[None, :, None], h, axis=0), 3, axis=2).astype(np.uint8)
-
-
-def test_snap_moves_the_mask_edge_to_the_pictures_edge() -> None:
-    rgb = _edge_picture(30.0)
-    mask_edge = EdgeProfile(np.arange(40) + 0.5, np.full(40, 27.0))  # 3 px off
-    snapped = snap_to_picture(mask_edge, rgb, reach_px=6.0)
-    np.testing.assert_allclose(snapped.x_px, 30.0, atol=0.05)
-
-
-def test_snap_places_an_edge_between_pixels_to_a_fraction() -> None:
-    # The step is spread over the boundary pixel: the strongest step and its neighbour
-    # carry 0.3 and 0.7 of the contrast, and the parabola puts the edge between them.
-    snapped = snap_to_picture(
-        EdgeProfile(np.array([5.5]), np.array([31.0])), _edge_picture(30.3), reach_px=6.0
-    )
-    assert abs(snapped.x_px[0] - 30.3) < 0.35
-
-
-def test_snap_keeps_the_mask_edge_where_the_picture_shows_none() -> None:
-    flat = _edge_picture(30.0, contrast=5.0)  # body and background alike
-    profile = EdgeProfile(np.arange(40) + 0.5, np.full(40, 27.0))
-    np.testing.assert_array_equal(snap_to_picture(profile, flat, 6.0).x_px, profile.x_px)
-    # ... and a NaN row stays NaN.
-    gap = EdgeProfile(np.array([3.5]), np.array([np.nan]))
-    assert np.isnan(snap_to_picture(gap, _edge_picture(30.0), 6.0).x_px[0])
-
-
-def test_snap_looks_no_further_than_its_reach() -> None:
-    far = snap_to_picture(EdgeProfile(np.array([5.5]), np.array([15.0])), _edge_picture(30.0), 4.0)
-    assert abs(far.x_px[0] - 15.0) <= 5.0  # the edge 15 px away is out of reach
