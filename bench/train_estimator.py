@@ -76,7 +76,7 @@ KIND_CLASS = {
     "busy_background": "clean",
     "hair_long": "hair",
     "loose_top": "loose",
-    "hoodie": "loose",
+    "hoodie": "hood",  # its hood shows more plainly than the fabric over the hollow
     "hood": "hood",
     "hands_on_hips": "arm",
     "arm_behind": "arm",
