@@ -1,7 +1,7 @@
 """Unit tests for posture_cam.measure.occlusion on the synthetic figure (``figure.py``).
 
 Each test changes the figure the way an occluder changes a real picture and checks the cue
-by hand-worked values; the classifier is tested with hand-made weights.
+by hand-worked values; the detectors are tested with hand-made weights.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from figure import FIG, MASK, XY, Figure
 from posture_cam.landmarks import Landmark
 from posture_cam.measure.metrics import outline_features
 from posture_cam.measure.occlusion import (
-    CLASSES,
     OCCLUDERS,
     OcclusionCues,
     OcclusionModel,
@@ -157,55 +156,64 @@ def test_classifier_inputs_are_the_cues_transformed_and_squared() -> None:
     np.testing.assert_allclose(x, first + [v * v for v in first])
 
 
-def _arm_model(clean_below: float = 0.5) -> OcclusionModel:
-    """Hand-made: the "arm" logit is 100 x arm_behind_ratio + 1, every other occluder -3."""
-    n = 2 * N_CUES
-    w = np.zeros((n, len(CLASSES)))
-    w[0, CLASSES.index("arm")] = 100.0
-    b = np.full(len(CLASSES), -3.0)
-    b[0] = 0.0
-    b[CLASSES.index("arm")] = 1.0
-    return OcclusionModel(np.zeros(n), np.ones(n), w, b, clean_below)
+ARM = list(OCCLUDERS).index("arm")
+
+
+def _arm_model() -> OcclusionModel:
+    """Hand-made: the arm detector's logit is 100 x arm_behind_ratio + 1 against a
+    threshold of 2; every other detector sits at -3 against 0."""
+    n, k = 2 * N_CUES, len(OCCLUDERS)
+    w = np.zeros((n, k))
+    w[0, ARM] = 100.0
+    b = np.full(k, -3.0)
+    b[ARM] = 1.0
+    thresholds = np.zeros(k)
+    thresholds[ARM] = 2.0
+    return OcclusionModel(np.zeros(n), np.ones(n), w, b, thresholds)
 
 
 def _with_arm(arm_behind: float) -> OcclusionCues:
     return OcclusionCues(arm_behind, 0.02, 0.0, 0.03, 1.0, 0.01, 0.09, 30.0, 0.0)
 
 
-def test_model_probabilities_by_hand() -> None:
-    p = _arm_model().probabilities(_with_arm(0.03))
-    logits = np.array([0.0, -3, -3, -3, 4.0, -3, -3])  # arm: 100 * 0.03 + 1
-    np.testing.assert_allclose(p, np.exp(logits) / np.exp(logits).sum())
-    assert CLASSES[int(np.argmax(p))] == "arm"
+def test_margins_by_hand() -> None:
+    m = _arm_model().margins(_with_arm(0.03))
+    expected = np.full(len(OCCLUDERS), -3.0)
+    expected[ARM] = 100 * 0.03 + 1 - 2  # 2.0
+    np.testing.assert_allclose(m, expected)
 
 
-def test_model_names_the_occluder_only_below_the_clean_threshold() -> None:
+def test_an_occluder_is_named_only_above_its_threshold() -> None:
     model = _arm_model()
     assert model.findings(_with_arm(0.03)) == (OCCLUDERS["arm"],)
-    # -0.08: arm logit -7; P(clean) = 1 / (1 + e^-7 + 5 e^-3) = 0.80 >= 0.5: nothing named.
-    assert model.findings(_with_arm(-0.08)) == ()
-    assert _arm_model(clean_below=0.85).findings(_with_arm(-0.08)) != ()
+    # 0.005: logit 1.5, below the threshold 2: nothing named.
+    assert model.findings(_with_arm(0.005)) == ()
+
+
+def test_several_occluders_are_named_clearest_first() -> None:
+    model = _arm_model()
+    bias = model.bias.copy()
+    hair = list(OCCLUDERS).index("hair")
+    bias[hair] = 0.5  # margin 0.5, less than the arm's 2.0
+    both = OcclusionModel(model.mean, model.scale, model.weights, bias, model.thresholds)
+    assert both.findings(_with_arm(0.03)) == (OCCLUDERS["arm"], OCCLUDERS["hair"])
 
 
 def test_unmeasured_cue_names_nothing() -> None:
     c = _with_arm(math.nan)
-    assert np.isnan(_arm_model().probabilities(c)).all()
+    assert np.isnan(_arm_model().margins(c)).all()
     assert _arm_model().findings(c) == ()
 
 
 def test_model_round_trip_and_shape_check() -> None:
-    m = _arm_model(0.42)
+    m = _arm_model()
     back = OcclusionModel.from_arrays(m.to_arrays())
-    assert back.clean_below == 0.42
-    np.testing.assert_allclose(
-        back.probabilities(_with_arm(0.01)), m.probabilities(_with_arm(0.01))
-    )
+    np.testing.assert_allclose(back.margins(_with_arm(0.01)), m.margins(_with_arm(0.01)))
     with pytest.raises(ValueError, match="shapes do not fit"):
-        OcclusionModel(np.zeros(3), np.ones(3), np.zeros((3, 2)), np.zeros(2), 0.5)
+        OcclusionModel(np.zeros(3), np.ones(3), np.zeros((3, 2)), np.zeros(2), np.zeros(2))
 
 
 def test_every_occluder_has_a_message_and_a_hint() -> None:
-    assert CLASSES[0] == "clean" and set(CLASSES[1:]) == set(OCCLUDERS)
     codes = [f.code for f in OCCLUDERS.values()]
     assert len(set(codes)) == len(codes)
     for f in OCCLUDERS.values():
