@@ -17,6 +17,7 @@ from posture_cam.measure.calibration import (
 )
 from posture_cam.measure.estimator import ESTIMATOR_FORMAT_VERSION, AngleEstimator, Network
 from posture_cam.measure.metrics import FEATURE_NAMES
+from posture_cam.measure.occlusion import OCCLUDERS, OcclusionCues, OcclusionModel
 
 METRICS = ("pelvic_tilt_deg", "lumbar_lordosis_deg")
 
@@ -25,11 +26,15 @@ def _variant(mae: float) -> VariantCalibration:
     net = Network(((np.eye(2), np.zeros(2)), (np.eye(2), np.zeros(2))))
     est = AngleEstimator(("a", "b"), np.zeros(2), np.ones(2), np.zeros(2), np.ones(2), (net,))
     errors = {
-        mode: {m: ErrorStats(mae * (k + 1), 2.5 * mae * (k + 1), 1.2 * mae, 100) for m in METRICS}
+        mode: {m: ErrorStats(mae * (k + 1), 2.5 * mae * (k + 1), 1.5 * mae, 100) for m in METRICS}
         for k, mode in enumerate(MODES)
     }
     actions = {"loose_top": "block", "hair_on_back": "widen"}
-    return VariantCalibration(est, errors, ConfidenceCalibration(1.4, 0.97), actions)
+    n, k = 2 * len(OcclusionCues.__dataclass_fields__), len(OCCLUDERS)
+    occlusion = OcclusionModel(
+        np.zeros(n), np.ones(n), np.full((n, k), mae), np.zeros(k), np.ones(k)
+    )
+    return VariantCalibration(est, errors, ConfidenceCalibration(1.4, 0.97), occlusion, actions)
 
 
 def _calibration() -> Calibration:
@@ -41,9 +46,10 @@ def test_round_trip_through_the_file_format() -> None:
     back = Calibration.from_arrays(cal.to_arrays())
     assert set(back.variants) == {"full", "lite"}
     v = back.variant("lite")
-    assert v.error("pelvic_tilt_deg", "flagged") == ErrorStats(6.0, 15.0, 3.6, 100)
+    assert v.error("pelvic_tilt_deg", "flagged") == ErrorStats(6.0, 15.0, 4.5, 100)
     assert v.confidence == ConfidenceCalibration(1.4, 0.97)
     assert v.occluders == {"loose_top": "block", "hair_on_back": "widen"}
+    np.testing.assert_array_equal(v.occlusion.weights, np.full((18, len(OCCLUDERS)), 3.0))
     x = np.array([0.3, -0.2])
     expected, _ = cal.variant("lite").estimator.predict(x)
     np.testing.assert_allclose(v.estimator.predict(x)[0], expected)
