@@ -38,6 +38,14 @@ from posture_cam.measure.gates import (
     check_detection,
     no_person_finding,
 )
+from posture_cam.measure.thomas import (
+    DEFAULT_THOMAS_THRESHOLDS,
+    KNEE_FLEXION_PLUS_MINUS_DEG,
+    THIGH_ANGLE_PLUS_MINUS_DEG,
+    ThomasReading,
+    ThomasThresholds,
+    read_thomas,
+)
 from posture_cam.measure.tilt_range import (
     DEFAULT_RANGE_CONFIG,
     RangeConfig,
@@ -46,8 +54,9 @@ from posture_cam.measure.tilt_range import (
     analyze_range,
 )
 from posture_cam.media.video import TimedFrame
-from posture_cam.pipeline import analyze_detection
+from posture_cam.pipeline import analyze_detection, level_detection
 from posture_cam.pose.detect import PoseDetector
+from posture_cam.report.guided_text import load_bench_figures
 
 from .types import Detection
 
@@ -62,6 +71,8 @@ __all__ = [
     "breathing_trace",
     "BreathingRun",
     "run_breathing_check",
+    "thomas_frame",
+    "thomas_errors",
 ]
 
 # A recording where fewer frames than this could be measured is explained by the most
@@ -400,3 +411,30 @@ def run_breathing_check(
     if not outcome.measured:
         findings = _explain(tally, findings)
     return BreathingRun(outcome, tally, findings)
+
+
+# ----------------------------------------------------------------------------- Thomas
+
+
+def thomas_frame(
+    detection: Detection,
+    rgb: np.ndarray | None = None,
+    thresholds: ThomasThresholds = DEFAULT_THOMAS_THRESHOLDS,
+) -> ThomasReading:
+    """Read the hip-flexor test from one frame, levelled first by the scene's verticals."""
+    if rgb is not None and detection.person is not None:
+        detection, _ = level_detection(detection, rgb)
+    return read_thomas(detection, thresholds)
+
+
+def thomas_errors(variant: str | None) -> tuple[float, float]:
+    """(thigh, knee) typical error of one reading with this pose model, in degrees.
+
+    The bench's mean absolute error on the lying renders for the model, never below the
+    landmark floor of :data:`posture_cam.measure.thomas.THIGH_ANGLE_PLUS_MINUS_DEG`.
+    """
+    b = load_bench_figures(variant)
+    return (
+        max(THIGH_ANGLE_PLUS_MINUS_DEG, b.thomas_thigh_mae_deg or 0.0),
+        max(KNEE_FLEXION_PLUS_MINUS_DEG, b.thomas_knee_mae_deg or 0.0),
+    )
