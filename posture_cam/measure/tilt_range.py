@@ -84,6 +84,8 @@ class RangeConfig:
             many degrees a second (moving between positions takes ~1 s for ~10°).
         max_gap_ms: frames missing (no person, gates failed) for longer than this split a
             hold in two.
+        max_merge_gap_ms: two still stretches at most this far apart, at the same tilt
+            (within ``merge_deg``), are one hold.
         edge_trim_ms: dropped at both ends of a hold, where the body is still settling.
         merge_deg: two neighbouring holds whose tilt and lordosis differ by less than this
             are one hold interrupted by a wobble.
@@ -99,6 +101,7 @@ class RangeConfig:
     rate_window_ms: float = 1000.0
     max_rate_deg_s: float = 2.5
     max_gap_ms: float = 600.0
+    max_merge_gap_ms: float = 1500.0
     edge_trim_ms: float = 250.0
     merge_deg: float = 2.0
     tilt_sem_deg: float = 0.5
@@ -109,11 +112,12 @@ class RangeConfig:
         for name in ("min_hold_ms", "median_window_ms", "rate_window_ms", "max_rate_deg_s"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
-        for name in ("max_gap_ms", "edge_trim_ms", "merge_deg", "tilt_sem_deg"):
+        for name in ("max_gap_ms", "max_merge_gap_ms", "edge_trim_ms", "merge_deg"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
-        if not self.lordosis_sem_deg >= 0:
-            raise ValueError(f"lordosis_sem_deg must be >= 0, got {self.lordosis_sem_deg}")
+        for name in ("tilt_sem_deg", "lordosis_sem_deg"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
 
 
 DEFAULT_RANGE_CONFIG = RangeConfig()
@@ -379,29 +383,41 @@ def measure_hold(
 
 
 def _still_runs(series: TiltSeries, config: RangeConfig) -> list[tuple[float, float]]:
-    """(start, end) times of stretches where the person held still long enough."""
+    """(start, end) times of stretches where the person held still long enough.
+
+    Still frames form runs; two runs at most ``max_merge_gap_ms`` apart whose median tilt
+    differs by less than ``merge_deg`` are one hold (the lordosis estimate can jump by a
+    few degrees for a moment while the pelvis stays put); runs shorter than
+    ``min_hold_ms`` are dropped.
+    """
     use = series.usable
     if use.sum() < 3:
         return []
     t = series.t_ms[use]
-    tilt_s = _running_median(t, series.tilt_deg[use], config.median_window_ms)
+    tilt = series.tilt_deg[use]
+    tilt_s = _running_median(t, tilt, config.median_window_ms)
     lord_s = _running_median(t, series.lordosis_deg[use], config.median_window_ms)
     still = (_rate_deg_s(t, tilt_s, config.rate_window_ms) <= config.max_rate_deg_s) & (
         _rate_deg_s(t, lord_s, config.rate_window_ms) <= config.max_rate_deg_s
     )
-    runs: list[tuple[float, float]] = []
-    start: float | None = None
-    prev = -math.inf
-    for ti, si in zip(t, still, strict=True):
-        if start is not None and (not si or ti - prev > config.max_gap_ms):
-            runs.append((start, prev))
-            start = None
-        if si and start is None:
-            start = float(ti)
-        prev = float(ti)
-    if start is not None:
-        runs.append((start, prev))
-    return [(a, b) for a, b in runs if b - a >= config.min_hold_ms]
+    runs: list[list[int]] = []  # [first index, last index] of each run of still frames
+    for i in map(int, np.flatnonzero(still)):
+        if runs and i == runs[-1][1] + 1 and t[i] - t[i - 1] <= config.max_gap_ms:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    merged: list[list[int]] = []
+    for run in runs:
+        if merged:
+            prev = merged[-1]
+            gap = t[run[0]] - t[prev[1]]
+            level_prev = float(np.median(tilt[prev[0] : prev[1] + 1]))
+            level = float(np.median(tilt[run[0] : run[1] + 1]))
+            if gap <= config.max_merge_gap_ms and abs(level - level_prev) < config.merge_deg:
+                prev[1] = run[1]
+                continue
+        merged.append(run)
+    return [(float(t[a]), float(t[b])) for a, b in merged if t[b] - t[a] >= config.min_hold_ms]
 
 
 def find_holds(series: TiltSeries, config: RangeConfig = DEFAULT_RANGE_CONFIG) -> tuple[Hold, ...]:
@@ -411,8 +427,9 @@ def find_holds(series: TiltSeries, config: RangeConfig = DEFAULT_RANGE_CONFIG) -
         Per-frame estimates scatter by ~2°, so stillness is judged on a running median
         (``median_window_ms``): a frame is still when the median changes by at most
         ``max_rate_deg_s`` over ``rate_window_ms``, for tilt and for lordosis. Runs of still
-        frames become holds; two neighbouring holds whose values differ by less than
-        ``merge_deg`` (tilt and lordosis) are merged, since a wobble split them.
+        frames close together at the same tilt are joined; those lasting ``min_hold_ms``
+        become holds; two neighbouring holds whose values differ by less than ``merge_deg``
+        (tilt and lordosis) are merged, since a wobble split them.
 
     Returns:
         The holds in time order, positions unassigned.

@@ -146,6 +146,15 @@ def test_a_wobble_does_not_split_a_hold() -> None:
     assert holds[0].tilt_deg.value == pytest.approx(5.4, abs=0.5)
 
 
+def test_a_jump_of_the_lordosis_estimate_does_not_split_a_hold() -> None:
+    """Mid-hold the lordosis estimate settles 4° lower while the tilt stays: one hold."""
+    s = recording([(0.0, 15.0)], hold_s=3.0)
+    lord = np.where(s.t_ms > 1600, 11.0, 15.0)
+    holds = find_holds(TiltSeries(s.t_ms, s.tilt_deg, lord, s.ok))
+    assert len(holds) == 1
+    assert holds[0].duration_ms >= 2000
+
+
 def test_missing_frames_split_holds() -> None:
     s = recording([(5.0, 20.0)], hold_s=8.0)
     ok = s.ok.copy()
