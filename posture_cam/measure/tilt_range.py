@@ -84,8 +84,10 @@ class RangeConfig:
             many degrees a second (moving between positions takes ~1 s for ~10°).
         max_gap_ms: frames missing (no person, gates failed) for longer than this split a
             hold in two.
-        max_merge_gap_ms: two still stretches at most this far apart, at the same tilt
-            (within ``merge_deg``), are one hold.
+        max_merge_gap_ms / run_merge_deg: two still stretches at most this far apart whose
+            tilt and lordosis differ by less than ``run_merge_deg`` together are one hold
+            (about the two estimates' smallest detectable changes added: 2.5° + 2.3° with
+            the lite model, bench/repeatability.py).
         edge_trim_ms: dropped at both ends of a hold, where the body is still settling.
         merge_deg: two neighbouring holds whose tilt and lordosis differ by less than this
             are one hold interrupted by a wobble.
@@ -102,6 +104,7 @@ class RangeConfig:
     max_rate_deg_s: float = 2.5
     max_gap_ms: float = 600.0
     max_merge_gap_ms: float = 1500.0
+    run_merge_deg: float = 5.0
     edge_trim_ms: float = 250.0
     merge_deg: float = 2.0
     tilt_sem_deg: float = 0.5
@@ -112,10 +115,10 @@ class RangeConfig:
         for name in ("min_hold_ms", "median_window_ms", "rate_window_ms", "max_rate_deg_s"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
-        for name in ("max_gap_ms", "max_merge_gap_ms", "edge_trim_ms", "merge_deg"):
+        for name in ("max_gap_ms", "max_merge_gap_ms", "run_merge_deg", "edge_trim_ms"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
-        for name in ("tilt_sem_deg", "lordosis_sem_deg"):
+        for name in ("merge_deg", "tilt_sem_deg", "lordosis_sem_deg"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
 
@@ -385,10 +388,12 @@ def measure_hold(
 def _still_runs(series: TiltSeries, config: RangeConfig) -> list[tuple[float, float]]:
     """(start, end) times of stretches where the person held still long enough.
 
-    Still frames form runs; two runs at most ``max_merge_gap_ms`` apart whose median tilt
-    differs by less than ``merge_deg`` are one hold (the lordosis estimate can jump by a
-    few degrees for a moment while the pelvis stays put); runs shorter than
-    ``min_hold_ms`` are dropped.
+    Still frames form runs. Two runs at most ``max_merge_gap_ms`` apart are one hold when
+    their median tilt and lordosis differ by less than ``run_merge_deg`` together: either
+    estimate can jump by a few degrees for a moment while the body stays put (the lite
+    model's tracking switches between two readings of a still picture), whereas moving
+    between prompted positions changes both by more than they can be told apart from noise.
+    Runs shorter than ``min_hold_ms`` are dropped.
     """
     use = series.usable
     if use.sum() < 3:
@@ -406,14 +411,22 @@ def _still_runs(series: TiltSeries, config: RangeConfig) -> list[tuple[float, fl
             runs[-1][1] = i
         else:
             runs.append([i, i])
+    lord = series.lordosis_deg[use]
+
+    def level(run: list[int]) -> tuple[float, float]:
+        sel = slice(run[0], run[1] + 1)
+        return float(np.median(tilt[sel])), float(np.median(lord[sel]))
+
     merged: list[list[int]] = []
     for run in runs:
         if merged:
             prev = merged[-1]
             gap = t[run[0]] - t[prev[1]]
-            level_prev = float(np.median(tilt[prev[0] : prev[1] + 1]))
-            level = float(np.median(tilt[run[0] : run[1] + 1]))
-            if gap <= config.max_merge_gap_ms and abs(level - level_prev) < config.merge_deg:
+            (t0, l0), (t1, l1) = level(prev), level(run)
+            if (
+                gap <= config.max_merge_gap_ms
+                and abs(t1 - t0) + abs(l1 - l0) < config.run_merge_deg
+            ):
                 prev[1] = run[1]
                 continue
         merged.append(run)
@@ -446,6 +459,43 @@ def find_holds(series: TiltSeries, config: RangeConfig = DEFAULT_RANGE_CONFIG) -
                 continue
         holds.append(h)
     return tuple(holds)
+
+
+def _split_longest(
+    series: TiltSeries, holds: tuple[Hold, ...], config: RangeConfig
+) -> tuple[Hold, ...]:
+    """Split the longest hold in two where its level changes most, if it looks like two.
+
+    Used when fewer than four holds were found: a small movement between two positions
+    (a tuck the estimate barely follows) can join two holds into one about twice as long
+    as the others. It is split when it lasts at least 1.8 times the median hold and
+    ``2 * min_hold_ms``, at the time that best separates ``tilt + lordosis`` before and
+    after (largest difference of medians, each part at least ``min_hold_ms`` long).
+    """
+    if len(holds) < 2:
+        return holds
+    durations = np.array([h.duration_ms for h in holds])
+    k = int(np.argmax(durations))
+    h = holds[k]
+    if h.duration_ms < max(1.8 * float(np.median(durations)), 2 * config.min_hold_ms):
+        return holds
+    sel = series.usable & (series.t_ms >= h.start_ms) & (series.t_ms <= h.end_ms)
+    t = series.t_ms[sel]
+    z = series.tilt_deg[sel] + series.lordosis_deg[sel]
+    best, best_t = 0.0, None
+    for i in range(1, t.size):
+        if t[i] - t[0] < config.min_hold_ms or t[-1] - t[i] < config.min_hold_ms:
+            continue
+        d = abs(float(np.median(z[:i])) - float(np.median(z[i:])))
+        if d > best:
+            best, best_t = d, float(t[i])
+    if best_t is None:
+        return holds
+    first = measure_hold(series, h.start_ms, best_t, config)
+    second = measure_hold(series, best_t, h.end_ms, config)
+    if first is None or second is None:
+        return holds
+    return holds[:k] + (first, second) + holds[k + 1 :]
 
 
 def _same_level(a: Hold, b: Hold, merge_deg: float) -> bool:
@@ -623,6 +673,9 @@ def analyze_holds(
 def analyze_range(series: TiltSeries, config: RangeConfig = DEFAULT_RANGE_CONFIG) -> RangeOutcome:
     """The whole check on one recording: find the holds, assign them, analyse them.
 
+    When only three holds are found and one of them is about twice as long as the others,
+    it is split where its level changes most (see :func:`_split_longest`).
+
     Returns:
         A :class:`RangeOutcome`; when the holds cannot be found its ``findings`` say why
         (severity "block"): too few measurable frames, or fewer than four still holds.
@@ -650,6 +703,8 @@ def analyze_range(series: TiltSeries, config: RangeConfig = DEFAULT_RANGE_CONFIG
             ),
         )
     holds = find_holds(series, config)
+    if len(holds) == 3:
+        holds = _split_longest(series, holds, config)
     assigned = assign_positions(holds)
     if assigned is None:
         return RangeOutcome(

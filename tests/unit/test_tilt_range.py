@@ -160,9 +160,23 @@ def test_missing_frames_split_holds() -> None:
     ok = s.ok.copy()
     ok[(s.t_ms > 3500) & (s.t_ms < 4500)] = False  # a second without the person
     holds = find_holds(
-        TiltSeries(s.t_ms, s.tilt_deg, s.lordosis_deg, ok), RangeConfig(merge_deg=0.0)
+        TiltSeries(s.t_ms, s.tilt_deg, s.lordosis_deg, ok),
+        RangeConfig(merge_deg=0.0, run_merge_deg=0.0),
     )
     assert len(holds) == 2
+
+
+def test_a_small_last_move_is_split_out_of_a_long_hold() -> None:
+    """Tucked and relaxed again read only 3.5° apart: joined at first, then split."""
+    levels = [(6.0, 25.0), (20.0, 38.0), (4.5, 23.0), (6.0, 25.0)]
+    s = recording(levels, noise=0.3, seed=2)
+    assert len(find_holds(s)) == 3
+    out = analyze_range(s)
+    assert out.result is not None
+    tucked, again = out.result.hold("tucked"), out.result.hold("relaxed_again")
+    assert tucked.tilt_deg.value == pytest.approx(4.5, abs=0.6)
+    assert again.tilt_deg.value == pytest.approx(6.0, abs=0.6)
+    assert tucked.end_ms <= again.start_ms
 
 
 def test_assign_positions_picks_the_pattern_among_extra_holds() -> None:
