@@ -47,8 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import guided_figures  # noqa: E402
 from check_material import range_renders, range_video, write_mp4  # noqa: E402
 
-from posture_cam.cli.check import _range_config  # noqa: E402
-from posture_cam.guided import run_range_check  # noqa: E402
+from posture_cam.guided import range_config, run_range_check  # noqa: E402
 from posture_cam.media.video import iter_video_frames  # noqa: E402
 from posture_cam.pipeline import INFERENCE_MAX_SIDE_PX, analyze_file  # noqa: E402
 from posture_cam.pose.detect import DetectorOptions, PoseDetector  # noqa: E402
@@ -126,7 +125,7 @@ def make_videos(root: Path, names: list[str], out: Path, fps: float) -> dict[str
 
 def run_video(videos: dict[str, Any], variant: str, fps: float) -> dict[str, Any]:
     model = resolve_model(variant)
-    config = _range_config(variant)
+    config = range_config(variant)
     per_pair: dict[str, dict[str, list[float]]] = {
         f"{a}->{b}": {"mt": [], "tt": [], "ml": [], "tl": []} for a, b in VIDEO_PAIRS
     }

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from posture_cam.history.baseline import load_repeatability
 from posture_cam.landmarks import SIDE_LANDMARKS
 from posture_cam.measure.breathing import (
     DEFAULT_BREATHING_CONFIG,
@@ -65,6 +66,7 @@ __all__ = [
     "RangeFrame",
     "range_frame",
     "RangeRun",
+    "range_config",
     "run_range_check",
     "BreathingFrame",
     "breathing_frame",
@@ -208,6 +210,20 @@ def _explain(tally: FrameTally, findings: tuple[Finding, ...]) -> tuple[Finding,
         )
         return (lead, *findings)
     return findings
+
+
+def range_config(variant: str | None) -> RangeConfig:
+    """The range check's settings with this model's repeatability as each hold's least error.
+
+    The SEM of one check (``bench/repeatability.py``; the larger of the photo and live
+    values, as for a live check) becomes the floor of each hold's ``±``.
+    """
+    rep = load_repeatability()
+    v = variant or "full"
+    return RangeConfig(
+        tilt_sem_deg=rep.bench_sem("pelvic_tilt_deg", v, "live"),
+        lordosis_sem_deg=rep.bench_sem("lumbar_lordosis_deg", v, "live"),
+    )
 
 
 def run_range_check(

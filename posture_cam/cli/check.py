@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from posture_cam.measure.tilt_range import RangeConfig
 from posture_cam.report.guided_text import HOW_TO, SOURCES
 
 __all__ = ["add_check_parser", "run_check_command", "MAX_DURATION_S"]
@@ -210,7 +209,7 @@ def _print_breathing(run: Any, name: str, variant: str, out: TextIO) -> None:
 
 def run_check_command(args: argparse.Namespace) -> int:
     """Run ``posture-cam check range|breathing``; returns the exit code."""
-    from posture_cam.guided import run_breathing_check, run_range_check
+    from posture_cam.guided import range_config, run_breathing_check, run_range_check
     from posture_cam.media.video import VideoLoadError, iter_video_frames, probe_video
     from posture_cam.pipeline import INFERENCE_MAX_SIDE_PX
     from posture_cam.pose.detect import DetectorOptions, PoseDetector
@@ -257,9 +256,8 @@ def run_check_command(args: argparse.Namespace) -> int:
         try:
             with quiet():
                 if args.check == "range":
-                    run: Any = run_range_check(
-                        frames, detector, config=_range_config(model.variant)
-                    )
+                    config = range_config(model.variant)
+                    run: Any = run_range_check(frames, detector, config=config)
                 else:
                     run = run_breathing_check(frames, detector)
         finally:
@@ -310,15 +308,3 @@ def _interpretation(run: Any, variant: str) -> list[str]:
     if isinstance(r, RangeResult):
         return list(range_interpretation(r, bench))
     return list(breathing_interpretation(r, bench))
-
-
-def _range_config(variant: str | None) -> RangeConfig:
-    """The range check's settings with this model's repeatability as each hold's least error."""
-    from posture_cam.history.baseline import load_repeatability
-
-    rep = load_repeatability()
-    v = variant or "full"
-    return RangeConfig(
-        tilt_sem_deg=rep.bench_sem("pelvic_tilt_deg", v, "live"),
-        lordosis_sem_deg=rep.bench_sem("lumbar_lordosis_deg", v, "live"),
-    )
