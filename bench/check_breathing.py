@@ -228,16 +228,15 @@ def main() -> None:
             _print(s)
             results.append(s)
             x = s["picture"]
-            if args.write and x["smallest_detected_total_px"] is not None:
+            if args.write:
+                figures = {"rate_mae_per_min": x["rate_mae"], "share_mae_pct": x["share_mae"]}
+                if x["smallest_detected_total_px"] is not None:
+                    figures["floor_px"] = x["smallest_detected_total_px"]
+                    figures["floor_pct"] = x["smallest_detected_total_pct"]
                 guided_figures.update(
                     "breathing",
                     variant,
-                    {
-                        "rate_mae_per_min": x["rate_mae"],
-                        "share_mae_pct": x["share_mae"],
-                        "floor_px": x["smallest_detected_total_px"],
-                        "floor_pct": x["smallest_detected_total_pct"],
-                    },
+                    figures,
                     {"material": f"{len(videos)} warped-render videos, {args.seconds:.0f} s"},
                 )
     if args.json:
