@@ -147,7 +147,9 @@ class BenchFigures:
         thomas_thigh_mae_deg / thomas_knee_mae_deg: mean absolute error on lying renders.
         thomas_thigh_bias_deg / thomas_knee_bias_deg: mean signed error (measured - true).
         breathing_rate_mae_per_min / breathing_share_mae_pct: errors on test videos.
-        breathing_floor_px: the smallest movement detected on the test videos.
+        breathing_floor_px / breathing_floor_pct: the smallest movement (chest and belly
+            together, peak-to-peak; px on 960-pixel-high videos, % of the trunk length)
+            measured right on every test video.
     """
 
     range_change_mae_tilt_deg: float | None = None
@@ -160,6 +162,7 @@ class BenchFigures:
     breathing_rate_mae_per_min: float | None = None
     breathing_share_mae_pct: float | None = None
     breathing_floor_px: float | None = None
+    breathing_floor_pct: float | None = None
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], variant: str | None) -> BenchFigures:
@@ -374,8 +377,14 @@ def breathing_interpretation(
         + (
             f"; on test videos with known breathing the rate was off by "
             f"{b.breathing_rate_mae_per_min:.1f} a minute and the belly share by "
-            f"{b.breathing_share_mae_pct:.0f} points on average."
+            f"{b.breathing_share_mae_pct:.0f} points on average"
             if b.breathing_rate_mae_per_min is not None and b.breathing_share_mae_pct is not None
+            else ""
+        )
+        + (
+            f", and below about {b.breathing_floor_pct:.1f} % of the trunk length a slow, "
+            "regular sway could pass for breathing."
+            if b.breathing_floor_pct is not None
             else "."
         )
     )

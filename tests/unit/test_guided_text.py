@@ -186,3 +186,14 @@ def test_checklist_covers_the_articles_signs() -> None:
     keys = {i.key for i in CHECKLIST_ITEMS}
     assert {"inner_thigh_cramps", "less_flexible", "leg_length", "instability"} <= keys
     assert {"pain_low_back", "pain_buttocks", "pain_hips", "pain_knees"} <= keys
+
+
+def test_breathing_words_state_the_bench_errors_when_known() -> None:
+    plain = " ".join(breathing_interpretation(breathing_result(50.0)))
+    assert "test videos" not in plain
+    bench = BenchFigures(
+        breathing_rate_mae_per_min=0.2, breathing_share_mae_pct=3.0, breathing_floor_pct=1.1
+    )
+    text = " ".join(breathing_interpretation(breathing_result(50.0), bench))
+    assert "off by 0.2 a minute" in text and "3 points" in text
+    assert "below about 1.1 % of the trunk length a slow, regular sway" in text
