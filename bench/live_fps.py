@@ -45,6 +45,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.e2e.harness import letterbox_bgr  # noqa: E402 - after the path is set
+
 DEFAULT_IMAGE = ROOT / "samples" / "increased_curve_side.jpg"
 WIDTH, HEIGHT, STREAM_FPS = 640, 480, 30.0
 POOL = 90  # distinct jittered frames (3 s of stream), cycled
@@ -69,16 +71,8 @@ def machine_line() -> tuple[str, float]:
 
 
 def letterbox_rgb(path: Path) -> np.ndarray:
-    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if bgr is None:
-        raise SystemExit(f"cannot read {path}")
-    h, w = bgr.shape[:2]
-    s = min(WIDTH / w, HEIGHT / h)
-    small = cv2.resize(bgr, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
-    canvas = np.full((HEIGHT, WIDTH, 3), 255, np.uint8)
-    y0, x0 = (HEIGHT - small.shape[0]) // 2, (WIDTH - small.shape[1]) // 2
-    canvas[y0 : y0 + small.shape[0], x0 : x0 + small.shape[1]] = small
-    return cv2.cvtColor(canvas, cv2.COLOR_BGR2RGB)
+    """The picture fitted into a 640 × 480 frame on white, as the e2e tests' fake camera."""
+    return cv2.cvtColor(letterbox_bgr(path, WIDTH, HEIGHT), cv2.COLOR_BGR2RGB)
 
 
 def jittered_frames(rgb: np.ndarray, n: int, seed: int = 0) -> list[np.ndarray]:
@@ -130,18 +124,9 @@ class Result:
 
 
 def make_processor(variant: str):  # noqa: ANN201 - LiveProcessor
-    from posture_cam.live.processor import (
-        LiveProcessor,
-        people_detector_factory,
-        video_detector_factory,
-    )
+    from posture_cam.live.processor import processor_for
 
-    # As posture_cam/ui/live_page.py builds it.
-    return LiveProcessor(
-        video_detector_factory(variant),
-        variant,
-        people_detector_factory=people_detector_factory(variant),
-    )
+    return processor_for(variant)  # as the Live check page builds it
 
 
 def av_conversion_ms(frame: np.ndarray, repeats: int = 50) -> float:
@@ -159,7 +144,7 @@ def av_conversion_ms(frame: np.ndarray, repeats: int = 50) -> float:
 
 
 def measure(variant: str, frames: list[np.ndarray], n: int, warmup: int) -> tuple[Result, object]:
-    from posture_cam.live.processor import video_detector_factory
+    from posture_cam.live.detectors import video_detector_factory
 
     proc = make_processor(variant)
     bare = video_detector_factory(variant)()
@@ -204,9 +189,9 @@ PARTS = [
     ("pipeline.py", "analyze_detection", "outline + metrics + gates (measured frames)"),
     ("gates.py", "check_detection", "gates (all calls)"),
     ("draw.py", "draw_overlay", "overlay drawing"),
-    ("live.py", "_draw_banner", "status bar"),
+    ("banner.py", "draw_banner", "status bar"),
     ("smoothing.py", "add", "smoothing window"),
-    ("live.py", "smoothed_metrics", "smoothed metrics for the state"),
+    ("state.py", "smoothed_metrics", "smoothed metrics for the state"),
 ]
 
 

@@ -27,25 +27,25 @@ measurement counts when it is good (gates passed, outline not flagged).
 **Live** (``--source live``): for each of the same images, ``--sessions`` independent live
 *takes* of the same still person. A take is a fresh
 :class:`~posture_cam.live.processor.LiveProcessor` built as the Live check page builds it
-(``bench/live_fps.py``'s ``make_processor``: VIDEO-mode
-tracker, periodic several-people check, outline measured 8 times a second, smoothing window
-and steady test), fed a stream of 640 × 480 frames: the image letterboxed on white
-(``bench/live_fps.py``'s ``letterbox_rgb``; the package has no such helper, the tests and the
-e2e harness have their own copies), then, once per take, one change drawn like a photo
-perturbation above (scale, 1-2 px shift, rotation, JPEG at 75-95; so that takes differ like a
-person placed again in front of the camera), then, on every frame, a slow random walk of the
-picture (steps of σ 0.25 px, within ±1 px) and sensor noise (σ drawn per take from 2-3 grey
-levels). Stream clock: a frame rate drawn per take from 25-30 frames/s. Frames are fed until
-the processor reports a steady result (or ``--frame-cap`` frames: the take counts as never
-steady); the take's value is what "Keep this result" keeps at the first steady frame
-(:func:`posture_cam.live.processor.live_record`: the smoothed pelvic tilt and lordosis), good when
+(``bench/live_fps.py``'s ``make_processor``: VIDEO-mode tracker, periodic several-people check,
+outline measured 8 times a second, smoothing window and steady test), fed a stream of 640 × 480
+frames: the image letterboxed on white (``bench/live_fps.py``'s ``letterbox_rgb``, the e2e
+tests' fake camera picture), then, once per take, one change drawn like a photo perturbation
+above (scale, 1-2 px shift, rotation, JPEG at 75-95; so that takes differ like a person placed
+again in front of the camera), then, on every frame, a slow random walk of the picture (steps
+of σ 0.25 px, within ±1 px) and sensor noise (σ drawn per take from 2-3 grey levels). Stream
+clock: a frame rate drawn per take from 25-30 frames/s. Frames are fed until the processor
+reports a steady result (or ``--frame-cap`` frames: the take counts as never steady); the
+take's value is what "Keep this result" keeps at the first steady frame
+(:func:`posture_cam.live.state.live_record`: the smoothed pelvic tilt and lordosis), good when
 measurable with an unflagged outline.
 
-The SEM per metric is the pooled within-image SD (:func:`posture_cam.history.baseline.pooled_sd`)
-over images with at least two good measurements (photo: original + perturbed; live: takes);
-also printed: the median and 90th percentile of the per-image SDs and the share of
-measurements that were good (live: of takes that became steady and gave a good result), and
-for live the median frames to steady and the median window spread of the kept results.
+The SEM per metric is the pooled within-image SD
+(:func:`posture_cam.history.repeatability.pooled_sd`) over images with at least two good
+measurements (photo: original + perturbed; live: takes); also printed: the median and 90th
+percentile of the per-image SDs and the share of measurements that were good (live: of takes
+that became steady and gave a good result), and for live the median frames to steady and the
+median window spread of the kept results.
 
 This sees the pipeline's noise only, not a person standing again or a camera placed again,
 so it is a lower bound on a real person's SEM; see :mod:`posture_cam.history.baseline` for how the
@@ -76,8 +76,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from live_fps import letterbox_rgb, make_processor  # noqa: E402
 from synthset import SynthItem, iter_synth  # noqa: E402
 
-from posture_cam.history.baseline import TRACKED, live_window_sd, pooled_sd, sdc95  # noqa: E402
-from posture_cam.live.processor import live_record  # noqa: E402
+from posture_cam.history.baseline import TRACKED, sdc95  # noqa: E402
+from posture_cam.history.repeatability import live_window_sd, pooled_sd  # noqa: E402
+from posture_cam.live.state import live_record  # noqa: E402
 from posture_cam.media.images import load_image  # noqa: E402
 from posture_cam.pipeline import analyze_image  # noqa: E402
 from posture_cam.pose.detect import DetectorOptions, PoseDetector  # noqa: E402
@@ -238,10 +239,10 @@ def live_take(
                 continue
             out["steady"], out["frames"] = True, i + 1
             record = live_record(state, name)
-            metrics = (record or {}).get("metrics") or {}
-            if record is not None and record["measurable"] and not metrics.get("flags"):
+            metrics = record.metrics if record is not None else None
+            if record is not None and record.measurable and metrics and not metrics.flags:
                 for m in TRACKED:
-                    v = (metrics.get(m) or {}).get("value")
+                    v = metrics.measure(m).value
                     sv = state.summary.values.get(m)
                     if v is not None and sv is not None:
                         out[m] = float(v)

@@ -19,11 +19,14 @@ from posture_cam.measure.gates import (
     Finding,
     GateReport,
     GateThresholds,
+    camera_tilt_finding,
     check_detection,
     no_person_finding,
+    with_findings,
 )
 from posture_cam.measure.metrics import average_metrics, compute_posture_metrics
 from posture_cam.measure.scene import estimate_roll_deg, rotate_mask, rotate_points
+from posture_cam.media.draw import draw_overlay
 from posture_cam.media.images import ImageLoadError, LoadedImage, inference_view, load_image
 from posture_cam.pose.detect import PoseDetector
 
@@ -35,6 +38,7 @@ __all__ = [
     "analyze_detection",
     "analyze_image",
     "analyze_file",
+    "draw_analysis",
     "INFERENCE_MAX_SIDE_PX",
 ]
 
@@ -70,8 +74,6 @@ class PhotoAnalysis:
         return self.gates.passed and self.metrics is not None
 
 
-# DESIGN.md: flag a camera roll beyond 3°. It is corrected, so it only asks for care.
-MAX_ROLL_DEG = 3.0
 ROLL_PLUS_MINUS_DEG = 0.35  # median error of the roll estimate on the synthetic rooms
 
 
@@ -148,22 +150,7 @@ def analyze_detection(
                 _unlevel(metrics, w, h, roll),
                 camera_roll_deg=Measurement(roll, ROLL_PLUS_MINUS_DEG),
             )
-            if abs(roll) > MAX_ROLL_DEG:
-                gates = replace(
-                    gates,
-                    findings=gates.findings
-                    + (
-                        Finding(
-                            "camera_tilted",
-                            f"The camera was tilted by {abs(roll):.0f}°; the measures were "
-                            "corrected for it.",
-                            "Hold the camera level (use a door frame or wall corner as a guide).",
-                            severity="warn",
-                            value=roll,
-                            threshold=MAX_ROLL_DEG,
-                        ),
-                    ),
-                )
+            gates = with_findings(gates, camera_tilt_finding(roll, thresholds))
     return gates, metrics, classify(gates, metrics)
 
 
@@ -180,8 +167,8 @@ def analyze_image(
     With ``flip_average`` the photo is also measured mirrored left-right and the two
     measurements are averaged: MediaPipe's landmarks and mask differ slightly between a
     picture and its mirror image, and averaging both cancels that asymmetry and halves
-    part of the noise (bench: tilt MAE 3.84° -> 3.55°, full model). It costs a second
-    detection, which photos can afford and the live view does not do.
+    part of the noise (bench/README.md, accuracy.py). It costs a second detection, which
+    photos can afford and the live view does not do.
     """
     small, scale = inference_view(image.rgb, INFERENCE_MAX_SIDE_PX)
     detection = detector.detect(small)
@@ -232,3 +219,15 @@ def analyze_file(
         thresholds=thresholds,
         flip_average=flip_average,
     )
+
+
+def draw_analysis(analysis: PhotoAnalysis) -> np.ndarray | None:
+    """The photo at full resolution with what was found drawn on it; None if it was unreadable.
+
+    Landmarks and outline found on the inference copy are scaled back onto the photo.
+    """
+    a = analysis
+    if a.image is None:
+        return None
+    person = a.detection.person if a.detection is not None else None
+    return draw_overlay(a.image.rgb, person, a.metrics, scale=a.scale, side=a.gates.near_side)

@@ -9,12 +9,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Literal, get_args
 
 import numpy as np
 
 from .landmarks import NUM_LANDMARKS, Side
 
-__all__ = ["Pose", "Detection"]
+__all__ = [
+    "Detection",
+    "Facing",
+    "Measurement",
+    "OutlineGeometry",
+    "PATTERNS",
+    "Pattern",
+    "Pose",
+    "PostureMetrics",
+]
+
+Pattern = Literal["increased", "flattened", "neutral", "inconclusive"]
+"""The posture pattern a result is called (:mod:`posture_cam.measure.classify`).
+
+``"increased"``: increased lumbar curve / anterior pelvic tilt (the article's "tight psoas",
+"duck butt"). ``"flattened"``: flattened curve / posterior tilt (the article's "weak or
+overstretched psoas", "flat butt"). ``"neutral"``: within the usual range.
+``"inconclusive"``: the picture could not be measured reliably.
+"""
+
+PATTERNS: tuple[Pattern, ...] = get_args(Pattern)
+"""Every valid :data:`Pattern`, in declaration order."""
+
+Facing = Literal["+x", "-x"]
+"""The image direction a person faces: ``"+x"`` = towards the image's right edge."""
 
 
 def _check_shape(name: str, arr: np.ndarray, shape: tuple[int, ...]) -> None:
@@ -149,7 +174,7 @@ class PostureMetrics:
     """
 
     near_side: Side
-    facing: str
+    facing: Facing
     pelvic_tilt_deg: Measurement
     lumbar_lordosis_deg: Measurement
     lumbar_depth_ratio: Measurement

@@ -2,12 +2,11 @@
 
 Every case is one row: the file to write, how it is made, and what must come back (the CLI's
 exit code for that file alone, the headline finding code or ``"measured"``, and a phrase the
-message must contain). Files are generated from the owner's data in ``../shared/data`` (a
-synthetic side view, a few real photos) and from scikit-image's CC0 cat; one file is stored
-in the repository: the **back view** ``tests/data/back_view.jpg``, rendered with the owner's
-renderer (``../shared/tools/synth``, the posed body turned 90° about the vertical so its back
-faces the camera; see ``tests/data/README.md``), since the data holds no photo of a person
-seen from behind and mirroring a front view is still a front view. Used by
+message must contain). Files are generated from ``tests/data`` (a synthetic side view, a
+few real photos; see its README) and from scikit-image's CC0 cat; one file is used as it
+is: the **back view** ``tests/data/back_view.jpg``, rendered with the owner's renderer (the
+posed body turned 90° about the vertical so its back faces the camera), since the data holds
+no photo of a person seen from behind and mirroring a front view is still a front view. Used by
 ``tests/integration/test_bad_inputs.py`` (the CLI) and ``tests/app/test_bad_inputs_app.py``
 (the Photo page).
 """
@@ -29,13 +28,12 @@ from PIL import Image
 
 __all__ = ["CASES", "CORPUS_DIR", "Case", "Sources", "build_corpus", "SIDE_VIEW", "MEASURED"]
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-DATA = SHARED / "data"
+DATA = Path(__file__).resolve().parent / "data"
 # A synthetic side view with a clear pattern (lite model: "increased", confidence 0.97),
 # so every transformed copy must give the same answer, not a coin toss near a boundary.
-SIDE_VIEW = DATA / "synth" / "dev" / "synth_000011000035.jpg"
+SIDE_VIEW = DATA / "synth" / "synth_000011000035.jpg"
 REAL = DATA / "real"
-BACK_VIEW = Path(__file__).resolve().parent / "data" / "back_view.jpg"
+BACK_VIEW = DATA / "back_view.jpg"
 MEASURED = "measured"
 CORPUS_DIR = "bad_input_corpus"
 """Folder name under pytest's base temp: the CLI and app tests share one corpus per run."""

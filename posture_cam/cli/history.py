@@ -34,6 +34,7 @@ from posture_cam.history.baseline import (
     assess_history,
 )
 from posture_cam.history.store import Check, HistoryError, HistoryStore, default_history_path
+from posture_cam.report.record import ResultRecord
 
 __all__ = [
     "EXIT_HISTORY",
@@ -254,11 +255,7 @@ def _cell(c: Check, metric: str) -> str:
 def _why_not_good(c: Check) -> str:
     if c.measurable:
         return "not used: outline unclear (" + ", ".join(c.metric_flags) + ")"
-    codes = [
-        str(f.get("code"))
-        for f in c.record.get("findings") or ()
-        if f.get("severity", "block") == "block"
-    ]
+    codes = [f.code for f in c.record.blocking]
     return "not measured: " + (", ".join(codes) or "no result")
 
 
@@ -359,7 +356,7 @@ def format_history(
 
 
 def save_analyzed(
-    records: Sequence[dict[str, Any]],
+    records: Sequence[ResultRecord],
     variant: str,
     args: argparse.Namespace,
     out: TextIO | None = None,
@@ -376,8 +373,8 @@ def save_analyzed(
         with HistoryStore(path) as store:
             now = datetime.now(UTC)
             for r in records:
-                if not r.get("measurable"):
-                    print(f"Not saved to history (not measurable): {r.get('file')}", file=stream)
+                if not r.measurable:
+                    print(f"Not saved to history (not measurable): {r.file}", file=stream)
                     continue
                 saved.append(
                     store.add(

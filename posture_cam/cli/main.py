@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
-    from posture_cam.pipeline import PhotoAnalysis
+    from posture_cam.report.record import MeasureRecord, ResultRecord
 
 __all__ = [
     "main",
@@ -40,6 +40,8 @@ EXIT_NOT_MEASURABLE = 1
 EXIT_USAGE = 2
 EXIT_NO_MODEL = 3
 EXIT_UNREADABLE = 4
+
+OVERLAY_JPEG_QUALITY = 90
 
 IMAGE_SUFFIXES = frozenset(
     {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".gif", ".bmp", ".tif", ".tiff"}
@@ -161,40 +163,39 @@ class _Progress:
         self.stream.flush()
 
 
-def _print_record(r: dict, n_exercises: int, out: TextIO) -> None:
+def _print_record(r: ResultRecord, n_exercises: int, out: TextIO) -> None:
     from posture_cam.report.exercises import get_exercise
     from posture_cam.report.record import METRIC_LABELS
 
-    a = r["assessment"]
-    out.write(f"\n{r['file']}\n")
-    if not r["measurable"]:
-        for f in r["findings"]:
-            if f["severity"] == "block":
-                out.write(f"  ✗ {f['message']}\n    → {f['hint']}\n")
-        for p in a["problems"]:
-            if not any(p.startswith(f["message"]) for f in r["findings"]):
+    a = r.assessment
+    out.write(f"\n{r.file}\n")
+    if not r.measurable:
+        for f in r.blocking:
+            out.write(f"  ✗ {f.message}\n    → {f.hint}\n")
+        for p in a.problems:
+            if not any(p.startswith(f.message) for f in r.findings):
                 out.write(f"  ✗ {p}\n")
         return
-    out.write(f"  Pattern: {a['title']} (confidence {a['confidence']:.0%})\n")
-    out.write(f"  {a['summary']}\n")
-    for reason in a["reasons"]:
-        out.write(f"    - {reason['text']}\n")
-    for p in a["problems"]:
+    out.write(f"  Pattern: {a.title} (confidence {a.confidence:.0%})\n")
+    out.write(f"  {a.summary}\n")
+    for reason in a.reasons:
+        out.write(f"    - {reason.text}\n")
+    for p in a.problems:
         out.write(f"    ! {p}\n")
     out.write("  Measures (value ± typical error):\n")
     label_w = max(len(lbl) for lbl, _ in METRIC_LABELS.values())
+    assert r.metrics is not None  # measurable
     for key, (label, unit) in METRIC_LABELS.items():
-        m = r["metrics"][key]
-        if m["value"] is None:
+        m = r.metrics.measure(key)
+        if m.value is None:
             text = "not measured"
         else:
             digits = 2 if key.endswith("_ratio") else 1
-            text = f"{m['value']:.{digits}f} ± {m['plus_minus']:.{digits}f} {unit}".rstrip()
+            text = f"{m.value:.{digits}f} ± {_number(m.plus_minus, digits)} {unit}".rstrip()
         out.write(f"    {label.ljust(label_w)}  {text}\n")
-    for f in r["findings"]:
-        if f["severity"] == "warn":
-            out.write(f"  note: {f['message']} {f['hint']}\n")
-    keys = a["exercises"][: max(n_exercises, 0)]
+    for f in r.warnings:
+        out.write(f"  note: {f.message} {f.hint}\n")
+    keys = a.exercises[: max(n_exercises, 0)]
     if keys:
         out.write("  Exercises to try:\n")
         for k in keys:
@@ -202,56 +203,45 @@ def _print_record(r: dict, n_exercises: int, out: TextIO) -> None:
             out.write(f"    • {ex.name}: {ex.dose}. {ex.why}\n")
 
 
-def _print_summary(records: list[dict], out: TextIO) -> None:
-    name_w = max([4] + [len(r["file"]) for r in records])
+def _number(x: float | None, digits: int) -> str:
+    return "?" if x is None else f"{x:.{digits}f}"
+
+
+def _print_summary(records: list[ResultRecord], out: TextIO) -> None:
+    name_w = max([4] + [len(r.file) for r in records])
     out.write(f"\n{'file'.ljust(name_w)}  {'tilt °':>11}  {'curve °':>11}  result\n")
     for r in records:
-        m = r["metrics"] or {}
 
-        def cell(key: str, m: dict = m) -> str:
-            v = m.get(key) or {}
-            if v.get("value") is None:
+        def cell(m: MeasureRecord | None) -> str:
+            if m is None or m.value is None:
                 return "-"
-            return f"{v['value']:.0f} ± {v['plus_minus']:.0f}"
+            return f"{m.value:.0f} ± {_number(m.plus_minus, 0)}"
 
-        if r["measurable"]:
-            result = r["assessment"]["title"]
+        if r.measurable:
+            result = r.assessment.title
         else:
-            result = r["findings"][0]["message"] if r["findings"] else "not measurable"
+            result = r.findings[0].message if r.findings else "not measurable"
         out.write(
-            f"{r['file'].ljust(name_w)}  {cell('pelvic_tilt_deg'):>11}  "
-            f"{cell('lumbar_lordosis_deg'):>11}  {result}\n"
+            f"{r.file.ljust(name_w)}  {cell(r.pelvic_tilt):>11}  "
+            f"{cell(r.lumbar_lordosis):>11}  {result}\n"
         )
 
 
-def _write_overlay(analysis: PhotoAnalysis, path: Path) -> None:
-    import cv2
-
-    from posture_cam.media.draw import draw_overlay
-
-    assert analysis.image is not None
-    person = analysis.detection.person if analysis.detection is not None else None
-    img = draw_overlay(
-        analysis.image.rgb, person, analysis.metrics, analysis.scale, side=analysis.gates.near_side
-    )
-    cv2.imwrite(str(path), cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
-
-
-def _exit_code(records: list[dict], read_codes: frozenset[str]) -> int:
-    codes = [f["code"] for r in records for f in r["findings"] if f["severity"] == "block"]
-    if any(c in read_codes for c in codes):
+def _exit_code(records: list[ResultRecord], read_codes: frozenset[str]) -> int:
+    if any(f.code in read_codes for r in records for f in r.blocking):
         return EXIT_UNREADABLE
-    if any(not r["measurable"] for r in records):
+    if any(not r.measurable for r in records):
         return EXIT_NOT_MEASURABLE
     return EXIT_OK
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    from posture_cam.media.images import ERROR_CODES
-    from posture_cam.pipeline import analyze_file
+    from posture_cam.media.encode import encode_jpeg
+    from posture_cam.media.image_errors import ERROR_CODES
+    from posture_cam.pipeline import analyze_file, draw_analysis
     from posture_cam.pose.detect import DetectorOptions, PoseDetector
     from posture_cam.pose.models import ModelUnavailableError, resolve_model
-    from posture_cam.report.record import CSV_COLUMNS, analysis_record, csv_row
+    from posture_cam.report.record import CSV_COLUMNS, csv_row, photo_record
 
     files = list(iter_image_files(args.paths))
     if not files:
@@ -270,7 +260,7 @@ def _analyze(args: argparse.Namespace) -> int:
         overlay_dir.mkdir(parents=True, exist_ok=True)
     has_folder = any(Path(p).is_dir() for p in args.paths)
     progress = _Progress(len(files), sys.stderr, has_folder and not args.no_progress)
-    records = []
+    records: list[ResultRecord] = []
     opts = DetectorOptions(model_path=model.path, mode="image", variant=model.variant)
     quiet = contextlib.nullcontext if args.verbose else _native_stderr_silenced
     with quiet():
@@ -279,9 +269,11 @@ def _analyze(args: argparse.Namespace) -> int:
         for k, path in enumerate(files):
             with quiet():
                 analysis = analyze_file(path, detector, name=str(path))
-            records.append(analysis_record(analysis, model.variant))
-            if overlay_dir is not None and analysis.image is not None:
-                _write_overlay(analysis, overlay_dir / f"{k:04d}_{path.stem}_overlay.jpg")
+            records.append(photo_record(analysis, model.variant))
+            drawn = draw_analysis(analysis) if overlay_dir is not None else None
+            if overlay_dir is not None and drawn is not None:
+                target = overlay_dir / f"{k:04d}_{path.stem}_overlay.jpg"
+                target.write_bytes(encode_jpeg(drawn, quality=OVERLAY_JPEG_QUALITY))
             progress.step(path.name)
     finally:
         with quiet():
@@ -292,8 +284,11 @@ def _analyze(args: argparse.Namespace) -> int:
     if len(records) > 1:
         _print_summary(records, sys.stdout)
     if args.json:
-        payload = {"model": {"variant": model.variant, "sha256": model.sha256}, "results": records}
-        Path(args.json).write_text(json.dumps(payload, indent=2, default=float), encoding="utf-8")
+        payload = {
+            "model": {"variant": model.variant, "sha256": model.sha256},
+            "results": [r.to_dict() for r in records],
+        }
+        Path(args.json).write_text(json.dumps(payload, indent=2, allow_nan=False), encoding="utf-8")
     if args.csv:
         with open(args.csv, "w", newline="", encoding="utf-8") as fh:
             writer = csv.DictWriter(fh, fieldnames=list(CSV_COLUMNS))

@@ -11,8 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from posture_cam.report.exercises import Pattern
-from posture_cam.types import Measurement, PostureMetrics
+from posture_cam.types import Measurement, Pattern, PostureMetrics
 
 from .gates import GateReport
 
@@ -145,6 +144,8 @@ _FLAG_TEXT = {
     "outline_gaps": "The back outline has gaps (hair, clothing or background blending in).",
     "arm_behind_back": "An arm is behind the back and hides its outline.",
     "landmarks_missing": "Key body points (ear, shoulder, hip, knee, ankle) were not found.",
+    "landmarks_degenerate": "Key body points lie on top of each other or far outside the "
+    "picture, so some measures cannot be taken.",
 }
 
 

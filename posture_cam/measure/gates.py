@@ -3,32 +3,40 @@
 A gated result is *inconclusive*, never a guess. Each finding carries a stable ``code`` (for
 JSON, tests and exit codes), a ``message`` saying what is wrong and a ``hint`` saying how to
 take a better picture. Pure numpy: no I/O, no mediapipe.
+
+Every gate is here. :func:`check_detection` runs those a single detection answers; two need
+more than one detection, so their findings are made here and added by the caller with
+:func:`with_findings`: the camera's roll (:func:`camera_tilt_finding`, known once the scene
+has been levelled) and, in live video, a second person found by a separate periodic check
+(:func:`several_people_finding`).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
 
 from posture_cam.landmarks import SIDE_LANDMARKS, Landmark, Side, near_side_index
-from posture_cam.types import Detection, Pose
+from posture_cam.types import Detection, Facing, Pose
 
 __all__ = [
     "Finding",
     "GateReport",
     "GateThresholds",
+    "camera_tilt_finding",
     "check_detection",
     "no_person_finding",
+    "several_people_finding",
+    "with_findings",
     "near_side",
     "facing_direction",
     "side_view_ratio",
 ]
 
 Severity = Literal["block", "warn"]
-Facing = Literal["+x", "-x"]
 
 # Near-side body parts that must be seen for a sagittal measurement.
 REQUIRED_PARTS = ("ear", "shoulder", "hip", "knee", "ankle", "heel", "toe")
@@ -67,6 +75,8 @@ class GateThresholds:
             picture shrunk to a square, where a person fills a small part of it (on the
             synthetic side views neither model finds a person below ~40 % of the picture
             height).
+        max_camera_roll_deg: a camera rolled more than this is noted (DESIGN.md: 3°); the
+            roll is corrected before measuring, so the note only asks for care.
     """
 
     min_visibility: float = 0.1
@@ -83,6 +93,7 @@ class GateThresholds:
     dark_luma: float = 40.0
     washed_out_luma: float = 200.0
     wide_aspect_ratio: float = 3.0
+    max_camera_roll_deg: float = 3.0
 
 
 DEFAULT_THRESHOLDS = GateThresholds()
@@ -227,16 +238,9 @@ def check_detection(
     w, h = detection.image_size
     findings: list[Finding] = []
 
-    others = [p for p in detection.poses if p is not main]
-    if any(_is_real_second_person(main, p, t) for p in others):
-        findings.append(
-            Finding(
-                "several_people",
-                "More than one person is in the picture.",
-                "Take the photo with only the person being checked in view.",
-                value=float(detection.n_people),
-            )
-        )
+    crowd = several_people_finding(detection, t)
+    if crowd is not None:
+        findings.append(crowd)
 
     side = near_side(main)
     facing = facing_direction(main, side)
@@ -300,6 +304,58 @@ def check_detection(
         facing=facing,
         side_view_ratio=ratio if math.isfinite(ratio) else None,
     )
+
+
+def several_people_finding(
+    detection: Detection, thresholds: GateThresholds = DEFAULT_THRESHOLDS
+) -> Finding | None:
+    """The "several people" finding when the detection holds a real second person, else None.
+
+    A second pose counts when it is seen well, is not much smaller than the main person and
+    stands apart from them (MediaPipe sometimes returns the same person twice).
+    """
+    main = detection.person
+    if main is None:
+        return None
+    others = [p for p in detection.poses if p is not main]
+    if not any(_is_real_second_person(main, p, thresholds) for p in others):
+        return None
+    return Finding(
+        "several_people",
+        "More than one person is in the picture.",
+        "Take the photo with only the person being checked in view.",
+        value=float(detection.n_people),
+    )
+
+
+def camera_tilt_finding(
+    roll_deg: float, thresholds: GateThresholds = DEFAULT_THRESHOLDS
+) -> Finding | None:
+    """A warning when the camera was rolled more than ``max_camera_roll_deg``, else None.
+
+    Args:
+        roll_deg: the roll found in the scene (:func:`posture_cam.measure.scene.estimate_roll_deg`),
+            degrees, + = picture turned clockwise.
+    """
+    limit = thresholds.max_camera_roll_deg
+    if not abs(roll_deg) > limit:
+        return None
+    return Finding(
+        "camera_tilted",
+        f"The camera was tilted by {abs(roll_deg):.0f}°; the measures were corrected for it.",
+        "Hold the camera level (use a door frame or wall corner as a guide).",
+        severity="warn",
+        value=roll_deg,
+        threshold=limit,
+    )
+
+
+def with_findings(report: GateReport, *findings: Finding | None) -> GateReport:
+    """``report`` with ``findings`` added (None ones skipped), in the gates' order."""
+    extra = tuple(f for f in findings if f is not None)
+    if not extra:
+        return report
+    return replace(report, findings=tuple(sorted(report.findings + extra, key=_priority)))
 
 
 _NO_PERSON_HINT = (

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from posture_cam.landmarks import Side, near_side_index
-from posture_cam.types import Measurement, OutlineGeometry, Pose, PostureMetrics
+from posture_cam.types import Facing, Measurement, OutlineGeometry, Pose, PostureMetrics
 
 from .calibration import Calibration, LinearModel
 from .geometry import (
@@ -102,7 +102,8 @@ class OutlineFeatures:
 
 
 def _p(xy: np.ndarray, part: str, side: Side) -> np.ndarray:
-    return xy[near_side_index(part, side)]
+    point: np.ndarray = xy[near_side_index(part, side)]
+    return point
 
 
 def _floor_y(mask: np.ndarray, threshold: float = 0.5) -> float:
@@ -169,10 +170,11 @@ def outline_features(mask: np.ndarray, xy_px: np.ndarray, side: Side) -> Outline
     )
 
     def level(ratio: float) -> float:
-        return floor - ratio * stature
+        return float(floor - ratio * stature)
 
     def levels(ratios: tuple[float, ...]) -> np.ndarray:
-        return floor - np.array(ratios) * stature
+        ys: np.ndarray = floor - np.array(ratios) * stature
+        return ys
 
     half = CHORD_HALF_SPAN_RATIO * stature
     lumbar = (back.y_px >= level(0.80)) & (back.y_px <= level(0.45))
@@ -215,7 +217,7 @@ def _shift(profile: EdgeProfile, cols: int, rows: int) -> EdgeProfile:
     return EdgeProfile(y_px=profile.y_px + rows, x_px=profile.x_px + cols)
 
 
-def pose_features(pose: Pose, side: Side, facing: str) -> OutlineFeatures:
+def pose_features(pose: Pose, side: Side, facing: Facing) -> OutlineFeatures:
     """:func:`outline_features` for a detected pose, mirrored to face +x first."""
     if pose.mask is None:
         empty = EdgeProfile(np.zeros(0), np.zeros(0))
@@ -245,8 +247,8 @@ def _estimate(model: LinearModel, vec: np.ndarray) -> Measurement:
 
 
 # Landmark angles come straight from MediaPipe's points; their ± is the typical angular
-# error of two points ~17 px off (the bench's landmark error) over a segment ~400 px long,
-# about 3°, stated once here rather than pretending to more.
+# error of two points as far off as the bench finds landmarks (bench/README.md) over a
+# segment of a standing body, about 3°, stated once here rather than pretending to more.
 LANDMARK_ANGLE_PLUS_MINUS_DEG = 3.0
 OFFSET_PLUS_MINUS_PCT = 1.5
 
@@ -254,7 +256,7 @@ OFFSET_PLUS_MINUS_PCT = 1.5
 def compute_posture_metrics(
     pose: Pose,
     side: Side,
-    facing: str,
+    facing: Facing,
     calibration: Calibration,
     variant: str | None = None,
 ) -> PostureMetrics:
@@ -294,6 +296,16 @@ def compute_posture_metrics(
         return _measure(100.0 * (point[0] - ankle[0]) / stature, OFFSET_PLUS_MINUS_PCT)
 
     lm_pm = LANDMARK_ANGLE_PLUS_MINUS_DEG
+    trunk = _measure(inclination_deg(hip, sh), lm_pm)
+    hip_angle = _measure(joint_angle_deg(sh, hip, knee), lm_pm)
+    knee_flexion = _measure(flexion_deg(hip, knee, ankle), lm_pm)
+    offsets = [offset(point) for point in (ear, sh, hip, knee)]
+    angles_ok = all(math.isfinite(m.value) for m in (trunk, hip_angle, knee_flexion))
+    offsets_ok = not math.isfinite(stature) or all(math.isfinite(m.value) for m in offsets)
+    if not (angles_ok and offsets_ok):
+        # Points on top of each other, or so far off that their distances overflow, leave a
+        # measure undefined: say so rather than hand on NaN or infinity.
+        flags.append("landmarks_degenerate")
     outline = _outline_geometry(feats, w, mirrored) if feats.back.y_px.size else None
     return PostureMetrics(
         near_side=side,
@@ -301,13 +313,13 @@ def compute_posture_metrics(
         pelvic_tilt_deg=tilt,
         lumbar_lordosis_deg=lordosis,
         lumbar_depth_ratio=_measure(depth_ratio, 0.02),
-        trunk_inclination_deg=_measure(inclination_deg(hip, sh), lm_pm),
-        hip_angle_deg=_measure(joint_angle_deg(sh, hip, knee), lm_pm),
-        knee_flexion_deg=_measure(flexion_deg(hip, knee, ankle), lm_pm),
-        ear_offset_pct_height=offset(ear),
-        shoulder_offset_pct_height=offset(sh),
-        hip_offset_pct_height=offset(hip),
-        knee_offset_pct_height=offset(knee),
+        trunk_inclination_deg=trunk,
+        hip_angle_deg=hip_angle,
+        knee_flexion_deg=knee_flexion,
+        ear_offset_pct_height=offsets[0],
+        shoulder_offset_pct_height=offsets[1],
+        hip_offset_pct_height=offsets[2],
+        knee_offset_pct_height=offsets[3],
         camera_roll_deg=None,
         outline=outline,
         flags=tuple(dict.fromkeys(flags)),

@@ -28,8 +28,7 @@ def estimate_roll_deg(rgb: np.ndarray, person_mask: np.ndarray | None = None) ->
     """Camera roll in degrees, **positive when verticals lean clockwise** (top to the right).
 
     Returns None when the scene has too few long near-vertical lines to tell (plain walls,
-    outdoors, blurred backgrounds). On the synthetic rooms with picture frames it is within
-    0.34° of the true roll (median of 27 scenes), see bench/README.md.
+    outdoors, blurred backgrounds). Its error on the synthetic rooms: bench/README.md.
     """
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     h, w = gray.shape
@@ -72,7 +71,8 @@ def _rotation(width: int, height: int, roll_deg: float) -> np.ndarray:
 def rotate_points(xy: np.ndarray, width: int, height: int, roll_deg: float) -> np.ndarray:
     """Points as they would be in the picture taken with a level camera."""
     m = _rotation(width, height, roll_deg)
-    return np.asarray(xy, dtype=np.float64) @ m[:, :2].T + m[:, 2]
+    level: np.ndarray = np.asarray(xy, dtype=np.float64) @ m[:, :2].T + m[:, 2]
+    return level
 
 
 def rotate_mask(mask: np.ndarray, roll_deg: float) -> np.ndarray:

@@ -55,7 +55,8 @@ def _label_box(text: str, size: float) -> tuple[np.ndarray, int, int, int]:
 
     The box is opaque and the anti-aliased text stays inside it, so pasting it gives the same
     pixels as drawing it on the picture; the live view shows the same labels for several
-    frames in a row, and drawing five of them cost ~0.3 ms a frame.
+    frames in a row, and drawing them anew was a measurable part of each frame
+    (bench/README.md).
     """
     font = cv2.FONT_HERSHEY_SIMPLEX
     thick = max(1, int(round(size * 2)))
@@ -97,7 +98,7 @@ def _metrics_shapes(metrics: PostureMetrics, scale: float) -> _MetricsShapes:
             if line.shape[0] >= 2:
                 # The outline has a point on every row; within half a pixel of them (drawn
                 # at 1/16 px) a few dozen segments do, and anti-aliased thick segments are
-                # what costs: 0.2 ms per outline on every live frame with one per row.
+                # what costs on every live frame (bench/README.md).
                 poly = cv2.approxPolyDP(
                     (line * scale).astype(np.float32).reshape(-1, 1, 2),
                     _OUTLINE_TOLERANCE_PX,
@@ -137,7 +138,7 @@ def draw_overlay(
         side: near side; taken from ``metrics`` when given.
         in_place: draw on ``rgb`` itself and return it, when it is a writable C-contiguous
             array (otherwise a copy is drawn on as usual). For a caller that owns a fresh
-            frame: copying a 640 × 480 frame costs up to 0.5 ms when it is not in the cache.
+            frame, whose copy would cost time on every frame (bench/README.md).
     """
     if in_place and rgb.flags.c_contiguous and rgb.flags.writeable:
         out = rgb

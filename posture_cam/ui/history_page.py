@@ -9,19 +9,13 @@ smallest detectable change; the latest check's change with its verdict; trend ch
 pelvic tilt and lordosis (each point ± its error, the baseline with a ± SDC band, colour =
 verdict) and of the pattern; a table of every check; CSV export; delete one or all.
 
-Wiring (app.py and the other pages are not changed here)::
-
-    st.Page(render_history_page, title="History", icon=":material/timeline:",
-            url_path="history")
-    # on the Photo / Live result, beside "Keep in report":
-    render_save_to_history(record, source="photo", variant=variant, key=f"save_{name}",
-                           image_jpeg=overlay_jpeg)
+"Save to history" on the Photo and Live pages: :func:`render_save_to_history`, given the
+result as a :class:`~posture_cam.report.session.SessionEntry` (record, source, picture).
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
@@ -30,14 +24,10 @@ import pandas as pd
 import streamlit as st
 
 from posture_cam.history.baseline import DEFAULT_BASELINE_N, METRIC_NAMES, TRACKED, assess_history
-from posture_cam.history.store import (
-    Check,
-    HistoryError,
-    HistoryStore,
-    Source,
-    default_history_path,
-)
+from posture_cam.history.store import Check, HistoryError, HistoryStore, default_history_path
 from posture_cam.history.trend import Trend, compute_trend
+from posture_cam.report.session import SessionEntry
+from posture_cam.ui import state
 
 __all__ = [
     "history_table_rows",
@@ -48,34 +38,37 @@ __all__ = [
     "save_to_history",
 ]
 
-_KEY_SAVED = "posture_cam.history_saved"  # widget key -> saved check id
 _VERDICT_COLORS = {"baseline": "#808080", "within noise": "#1f77b4", "real change": "#d62728"}
 _PATTERN_AXIS = {-1: "flattened", 0: "neutral", 1: "increased"}
 
 
 def save_to_history(
-    record: Mapping[str, Any],
+    entry: SessionEntry,
     *,
-    source: Source,
-    variant: str,
     note: str | None = None,
     label: str | None = None,
-    image_jpeg: bytes | None = None,
+    keep_picture: bool = False,
 ) -> int:
-    """Save one result to the default history file and return its id (no Streamlit calls)."""
+    """Save one result to the default history file and return its id (no Streamlit calls).
+
+    The picture is kept only with ``keep_picture``; the model variant is the record's
+    ("unknown" when it has none, which gives it the largest bench noise of all models).
+    """
     with HistoryStore() as store:
         return store.add(
-            record, source=source, variant=variant, note=note, label=label, image_jpeg=image_jpeg
+            entry.record,
+            source=entry.source,
+            variant=entry.record.model_variant or "unknown",
+            note=note,
+            label=label,
+            image_jpeg=entry.overlay_jpeg if keep_picture else None,
         )
 
 
 def render_save_to_history(
-    record: Mapping[str, Any],
+    entry: SessionEntry,
     *,
-    source: Source,
-    variant: str,
     key: str,
-    image_jpeg: bytes | None = None,
     width: Literal["content", "stretch"] = "content",
 ) -> int | None:
     """A "Save to history" control: optional label and note, opt-in picture, a button.
@@ -86,7 +79,7 @@ def render_save_to_history(
     fragment) as long as the control is drawn at the same place. ``width`` is that of the
     button that opens it.
     """
-    saved: dict[str, int] = st.session_state.setdefault(_KEY_SAVED, {})
+    saved: dict[str, int] = st.session_state.setdefault(state.KEY_HISTORY_SAVED, {})
     if key in saved:
         st.button(
             f"Saved to history (#{saved[key]})",
@@ -96,7 +89,7 @@ def render_save_to_history(
             width=width,
         )
         return saved[key]
-    if not record.get("measurable"):
+    if not entry.record.measurable:
         return None
     with st.popover(
         "Save to history",
@@ -111,7 +104,7 @@ def render_save_to_history(
         )
         note = st.text_input("Note (optional)", key=f"{key}_note")
         keep_picture = False
-        if image_jpeg is not None:
+        if entry.overlay_jpeg is not None:
             keep_picture = st.checkbox(
                 "Also keep the picture",
                 key=f"{key}_picture",
@@ -119,14 +112,7 @@ def render_save_to_history(
             )
         if st.button("Save", key=f"{key}_save", type="primary"):
             try:
-                cid = save_to_history(
-                    record,
-                    source=source,
-                    variant=variant,
-                    note=note,
-                    label=label,
-                    image_jpeg=image_jpeg if keep_picture else None,
-                )
+                cid = save_to_history(entry, note=note, label=label, keep_picture=keep_picture)
             except HistoryError as exc:
                 st.error(f"Not saved: {exc}")
                 return None
@@ -295,7 +281,7 @@ def _delete_one(check_id: int) -> None:
 def _delete_all() -> None:
     with HistoryStore() as store:
         store.delete_all()
-    st.session_state["history_confirm_all"] = False
+    st.session_state[state.KEY_HISTORY_CONFIRM_ALL] = False
 
 
 def render_history_page() -> None:
@@ -390,7 +376,7 @@ def render_history_page() -> None:
             icon=":material/delete:",
             key="history_delete_one",
         )
-        confirm = st.checkbox("Yes, delete every saved check", key="history_confirm_all")
+        confirm = st.checkbox("Yes, delete every saved check", key=state.KEY_HISTORY_CONFIRM_ALL)
         st.button(
             "Delete all",
             on_click=_delete_all,

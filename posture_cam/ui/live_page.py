@@ -2,60 +2,35 @@
 
 How the threads meet (../shared/LIVE.md):
 
-* One :class:`~.processor.LiveProcessor` (and so one MediaPipe landmarker) per browser
-  session, kept in ``st.session_state`` (never ``st.cache_resource``: VIDEO-mode timestamps
-  belong to one stream, and a shared landmarker would serialise every user). Changing the
-  model closes it and makes a new one.
-* The frame callback is the processor's bound :meth:`~.processor.LiveProcessor.callback`:
+* One :class:`~posture_cam.live.processor.LiveProcessor` (and so one MediaPipe landmarker)
+  per browser session, from :func:`posture_cam.ui.state.live_processor`. Changing the model
+  closes it and makes a new one.
+* The frame callback is the processor's bound
+  :meth:`~posture_cam.live.processor.LiveProcessor.callback`:
   it runs in streamlit-webrtc's video thread and makes no ``st.*`` call and no
   ``st.session_state`` access; it publishes its results under a lock.
 * A fragment re-run every 0.5 s reads the latest :class:`~posture_cam.live.processor.LiveState` and
   shows the smoothed numbers, the steady badge, guidance, the frame rate and the
   "Keep this result" button; once a result is kept, a "Save to history" control for it.
+  Whether the camera still runs is judged on the processor's own clock
+  (:meth:`~posture_cam.live.processor.LiveProcessor.age_s`).
   The panel's parts sit in containers at fixed places, so the changing live part above
   never moves the buttons: the popover stays open, and what is typed in it stays, while
   the fragment keeps re-running.
 
-ICE servers (how browser and server find each other) are a setting, empty by default, which
-is all a browser on the same computer needs. To use the app from another device across a
-network, give a TURN server, either in ``.streamlit/secrets.toml``::
-
-    [[ice_servers]]
-    urls = ["turn:turn.example.org:3478?transport=udp", "turns:turn.example.org:5349"]
-    username = "posture"
-    credential = "s3cret"
-
-or as JSON in the environment variable ``POSTURE_CAM_ICE_SERVERS`` (it wins over secrets)::
-
-    POSTURE_CAM_ICE_SERVERS='[{"urls": ["turn:turn.example.org:3478"],
-                               "username": "posture", "credential": "s3cret"}]'
-
-Without a setting no STUN/TURN server is contacted (streamlit-webrtc's default would ask a
-public STUN server, or a TURN provider when its credentials are in the environment).
+ICE servers (how browser and server find each other) are a setting, empty by default:
+:mod:`posture_cam.ui.webrtc`.
 """
 
 from __future__ import annotations
 
-import atexit
-import contextlib
-import logging
-import os
-import threading
-import weakref
 from datetime import datetime
-from typing import Any
 
 import streamlit as st
 
-from posture_cam.live.processor import (
-    LiveProcessor,
-    LiveState,
-    live_record,
-    parse_ice_servers,
-    people_detector_factory,
-    video_detector_factory,
-)
-from posture_cam.pose.models import ModelUnavailableError, resolve_model
+from posture_cam.live.processor import LiveProcessor
+from posture_cam.live.state import LiveState, live_record
+from posture_cam.pose.models import ModelUnavailableError
 from posture_cam.report.record import METRIC_LABELS
 from posture_cam.report.session import SessionEntry
 from posture_cam.report.wording import format_measure
@@ -63,137 +38,20 @@ from posture_cam.ui import state
 
 from .components import (
     pattern_badge,
-    render_exercises,
-    render_photo_guidance,
+    render_model_missing,
     render_photo_tips,
-    render_result_card,
 )
 from .history_page import render_save_to_history
+from .photo_page import render_photo_result
+from .webrtc import ice_servers_from_config
 
-__all__ = [
-    "ENV_ICE_SERVERS",
-    "SECRET_ICE_SERVERS",
-    "LIVE_VARIANTS",
-    "KEY_LIVE_PROCESSOR",
-    "KEY_LIVE_VARIANT",
-    "ice_servers_from_config",
-    "live_processor",
-    "render_live_page",
-]
-
-log = logging.getLogger(__name__)
-
-ENV_ICE_SERVERS = "POSTURE_CAM_ICE_SERVERS"
-SECRET_ICE_SERVERS = "ice_servers"
-
-LIVE_VARIANTS: dict[str, str] = {
-    "lite": "Lite: fast, smooth video (default)",
-    "full": "Full: more accurate, fewer frames per second",
-}
-
-# Session-state keys of this page (state.py holds the shared ones).
-KEY_LIVE_PROCESSOR = "posture_cam.live_processor"
-KEY_LIVE_VARIANT = "posture_cam.live_variant"
-KEY_LIVE_MODE = "posture_cam.live_mode"
-KEY_LIVE_LAST_KEPT = "posture_cam.live_last_kept"
-KEY_LIVE_LAST_KEPT_ID = "posture_cam.live_last_kept_id"  # SessionEntry.entry_id
-KEY_SNAPSHOT_KEPT = "posture_cam.snapshot_kept"
+__all__ = ["MODE_LIVE", "MODE_SNAPSHOT", "STALE_AFTER_S", "render_live_page"]
 
 MODE_LIVE = "Live video"
 MODE_SNAPSHOT = "Single snapshot"
 
 STALE_AFTER_S = 2.0
-"""No new frame for this long means the camera stopped (or never started)."""
-
-# Processors still open, closed before the interpreter tears down what MediaPipe's own
-# finaliser needs (it otherwise prints a traceback at exit).
-_OPEN: weakref.WeakSet[LiveProcessor] = weakref.WeakSet()
-_OPEN_LOCK = threading.Lock()
-
-
-@atexit.register
-def _close_open_processors() -> None:
-    with _OPEN_LOCK:
-        procs = list(_OPEN)
-    for proc in procs:
-        with contextlib.suppress(Exception):
-            proc.close()
-
-
-def ice_servers_from_config() -> list[dict[str, Any]]:
-    """ICE servers from ``$POSTURE_CAM_ICE_SERVERS`` (JSON) or ``st.secrets["ice_servers"]``.
-
-    Empty when neither is set. A malformed setting is shown on the page and ignored (the app
-    still works on this computer).
-    """
-    raw: Any = os.environ.get(ENV_ICE_SERVERS, "").strip() or None
-    where = f"${ENV_ICE_SERVERS}"
-    if raw is None:
-        where = f"secrets.toml [{SECRET_ICE_SERVERS}]"
-        try:
-            if st.secrets.load_if_toml_exists():
-                raw = st.secrets.get(SECRET_ICE_SERVERS)
-        except FileNotFoundError:
-            raw = None
-        if raw is not None and hasattr(raw, "to_dict"):
-            raw = raw.to_dict()
-        if isinstance(raw, list | tuple):
-            raw = [item.to_dict() if hasattr(item, "to_dict") else item for item in raw]
-    try:
-        return parse_ice_servers(raw)
-    except ValueError as exc:
-        st.warning(f"The ICE server setting in {where} was ignored: {exc}", icon="⚠️")
-        return []
-
-
-def _live_variant() -> str:
-    value = st.session_state.get(KEY_LIVE_VARIANT, "lite")
-    return value if value in LIVE_VARIANTS else "lite"
-
-
-def live_processor(variant: str) -> LiveProcessor:
-    """This browser session's processor for ``variant`` (a new one when the model changed).
-
-    Raises:
-        ModelUnavailableError: the model is not in the local cache.
-    """
-    current: LiveProcessor | None = st.session_state.get(KEY_LIVE_PROCESSOR)
-    if current is not None and current.variant == variant and not current.closed:
-        return current
-    # Fail here, on the page, rather than later in the video thread.
-    resolve_model(variant, allow_network=False)
-    if current is not None:
-        current.close()
-        with _OPEN_LOCK:
-            _OPEN.discard(current)
-    proc = LiveProcessor(
-        video_detector_factory(variant),
-        variant,
-        people_detector_factory=people_detector_factory(variant),
-    )
-    with _OPEN_LOCK:
-        _OPEN.add(proc)
-    st.session_state[KEY_LIVE_PROCESSOR] = proc
-    return proc
-
-
-def _model_help(variant: str, err: Exception) -> None:
-    st.error(
-        f"The {variant} pose model is not on this computer yet. The app never downloads "
-        "anything on its own: press the button to fetch it, or run "
-        f"`python -m posture_cam models fetch --variant {variant}` in a terminal."
-    )
-    with st.expander("Details"):
-        st.text(str(err))
-    if st.button(f"Get the {variant} model now", key="live_fetch_model"):
-        with st.spinner("Getting the pose model…"):
-            try:
-                resolve_model(variant, allow_network=True)
-            except Exception as exc:  # noqa: BLE001 - shown to the person
-                log.exception("model fetch failed")
-                st.error(f"That did not work: {exc}")
-            else:
-                st.rerun()
+"""No new frame for this long (on the processor's clock) means the camera stopped."""
 
 
 # ------------------------------------------------------------------------------- live panel
@@ -204,18 +62,18 @@ def _keep(snapshot: LiveState) -> None:
     name = f"Live check {datetime.now().strftime('%H:%M:%S')}"
     record = live_record(snapshot, name)
     if record is None:
-        st.session_state[KEY_LIVE_LAST_KEPT] = None
-        st.session_state[KEY_LIVE_LAST_KEPT_ID] = None
+        st.session_state[state.KEY_LIVE_LAST_KEPT] = None
+        st.session_state[state.KEY_LIVE_LAST_KEPT_ID] = None
         return
     entry = SessionEntry(record=record, source="live", overlay_jpeg=snapshot.snapshot_jpeg)
     state.get_session().add(entry)
-    st.session_state[KEY_LIVE_LAST_KEPT] = (name, record["assessment"]["title"])
-    st.session_state[KEY_LIVE_LAST_KEPT_ID] = entry.entry_id
+    st.session_state[state.KEY_LIVE_LAST_KEPT] = (name, record.assessment.title)
+    st.session_state[state.KEY_LIVE_LAST_KEPT_ID] = entry.entry_id
 
 
 def _last_kept_entry() -> SessionEntry | None:
     """The entry "Keep this result" added last, while it is still in the report."""
-    entry_id = st.session_state.get(KEY_LIVE_LAST_KEPT_ID)
+    entry_id = st.session_state.get(state.KEY_LIVE_LAST_KEPT_ID)
     if not entry_id:
         return None
     return next((e for e in state.get_session().entries if e.entry_id == entry_id), None)
@@ -239,15 +97,9 @@ def _numbers(s: LiveState) -> None:
         (c1, "pelvic_tilt_deg", "Pelvic tilt"),
         (c2, "lumbar_lordosis_deg", "Lower-back curve"),
     ):
-        sv = values.get(name)
-        shown = (
-            format_measure({"value": sv.value, "plus_minus": sv.plus_minus}, "°", decimals=1)
-            if sv is not None
-            else "–"
-        )
         col.metric(
             label,
-            shown,
+            format_measure(values.get(name), "°", decimals=1),
             help="Median over the last ~2 s; ± combines its spread and the "
             "typical calibration error.",
         )
@@ -259,7 +111,7 @@ def _numbers(s: LiveState) -> None:
         rows.append(
             {
                 "Measure": label,
-                "Value": format_measure({"value": sv.value, "plus_minus": sv.plus_minus}, unit),
+                "Value": format_measure(sv, unit),
             }
         )
     if rows:
@@ -269,11 +121,11 @@ def _numbers(s: LiveState) -> None:
 
 @st.fragment(run_every=0.5)
 def _live_panel() -> None:
-    proc: LiveProcessor | None = st.session_state.get(KEY_LIVE_PROCESSOR)
+    proc: LiveProcessor | None = st.session_state.get(state.KEY_LIVE_PROCESSOR)
     if proc is None:
         return
     s = proc.state
-    live = s.age_s() < STALE_AFTER_S
+    live = proc.age_s(s) < STALE_AFTER_S
     # Fixed slots: what the live part shows varies from run to run; the controls below it
     # must keep their place, or the browser redraws them (closing an open popover).
     live_slot = st.container()
@@ -293,7 +145,7 @@ def _live_panel() -> None:
             help="Add the steady result and a snapshot of the video to the session report.",
             width="stretch",
         )
-    kept = st.session_state.get(KEY_LIVE_LAST_KEPT)
+    kept = st.session_state.get(state.KEY_LIVE_LAST_KEPT)
     if kept:
         kept_slot.success(
             f"Kept “{kept[0]}” ({kept[1]}). Open **Report** to see or download it.", icon="✅"
@@ -301,14 +153,7 @@ def _live_panel() -> None:
     entry = _last_kept_entry()
     if entry is not None:
         with save_slot:
-            render_save_to_history(
-                entry.record,
-                source="live",
-                variant=str(entry.record.get("model_variant") or proc.variant),
-                key=f"hist_{entry.entry_id}",
-                image_jpeg=entry.overlay_jpeg,
-                width="stretch",
-            )
+            render_save_to_history(entry, key=f"hist_{entry.entry_id}", width="stretch")
 
 
 def _live_status(s: LiveState, live: bool) -> None:
@@ -338,7 +183,7 @@ def _live_status(s: LiveState, live: bool) -> None:
         st.caption(
             f"Live rate: {s.fps:.1f} frames/s · {s.process_ms:.0f} ms per frame · "
             f"{s.summary.n_passed} of {s.summary.n_frames} recent frames measurable · "
-            f"model {s.variant}"
+            f"{s.frames_processed} frames so far · model {s.variant}"
         )
 
 
@@ -346,9 +191,9 @@ def _render_live(variant: str) -> None:
     from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
     try:
-        proc = live_processor(variant)
+        proc = state.live_processor(variant)
     except ModelUnavailableError as err:
-        _model_help(variant, err)
+        render_model_missing(variant, err, key="live_fetch_model")
         return
     video, panel = st.columns([3, 2], gap="large")
     with video:
@@ -372,14 +217,7 @@ def _render_live(variant: str) -> None:
 # ---------------------------------------------------------------------------- snapshot mode
 
 
-def _keep_snapshot(record: dict[str, Any], overlay: bytes | None, key: str) -> None:
-    state.get_session().add(SessionEntry(record=record, source="photo", overlay_jpeg=overlay))
-    st.session_state[KEY_SNAPSHOT_KEPT] = key
-
-
 def _render_snapshot() -> None:
-    from .photo_page import analyze_photo
-
     st.caption(
         "A single picture from the camera, analysed like an uploaded photo. Use it "
         "when the live video does not connect."
@@ -387,53 +225,10 @@ def _render_snapshot() -> None:
     shot = st.camera_input("Take a side-on picture", key="live_camera_input")
     if shot is None:
         return
-    data = shot.getvalue()
-    name = f"Camera snapshot {datetime.now().strftime('%H:%M:%S')}"
-    try:
-        detector = state.photo_detector()
-    except ModelUnavailableError as err:
-        _model_help(state.model_variant(), err)
-        return
-    try:
-        with st.spinner("Analysing the snapshot…"):
-            result = analyze_photo(data, name, detector, key=f"snapshot:{shot.file_id}")
-    except Exception as exc:  # noqa: BLE001 - shown to the person, the page carries on
-        log.exception("snapshot analysis failed")
-        st.error(f"The snapshot could not be analysed ({type(exc).__name__}).")
-        return
-    record = result.record
-    left, right = st.columns([2, 3], gap="large")
-    with left:
-        if result.overlay_jpeg is not None:
-            st.image(result.overlay_jpeg, width="stretch")
-    with right:
-        if record.get("metrics") is None:
-            render_photo_guidance(record.get("findings") or [])
-            return
-        render_result_card(record)
-        kept = st.session_state.get(KEY_SNAPSHOT_KEPT) == result.key
-        keep_col, save_col = st.columns(2)
-        keep_col.button(
-            "Kept in report ✓" if kept else "Keep in report",
-            key="snapshot_keep",
-            disabled=kept,
-            type="primary",
-            on_click=_keep_snapshot,
-            args=(record, result.overlay_jpeg, result.key),
-            width="stretch",
-        )
-        if record.get("measurable"):
-            with save_col:
-                # Analysed like a photo, so saved as one (the photo repeatability applies).
-                render_save_to_history(
-                    record,
-                    source="photo",
-                    variant=str(record.get("model_variant") or state.model_variant()),
-                    key=f"hist_{result.key}",
-                    image_jpeg=result.overlay_jpeg,
-                    width="stretch",
-                )
-    render_exercises(record["assessment"]["pattern"])
+    # Analysed like a photo, so kept and saved as one (the photo repeatability applies); the
+    # name it gets when first analysed stays through reruns.
+    new_name = f"Camera snapshot {datetime.now().strftime('%H:%M:%S')}"
+    render_photo_result(shot.getvalue(), None, new_name=new_name)
 
 
 # ------------------------------------------------------------------------------------ page
@@ -451,21 +246,21 @@ def render_live_page() -> None:
     with st.sidebar:
         st.radio(
             "Pose model for live video",
-            list(LIVE_VARIANTS),
-            key=KEY_LIVE_VARIANT,
-            format_func=lambda v: LIVE_VARIANTS.get(v, v),
+            list(state.LIVE_VARIANTS),
+            key=state.KEY_LIVE_VARIANT,
+            format_func=lambda v: state.LIVE_VARIANTS.get(v, v),
             help="Changing the model restarts the measurement.",
         )
     mode = st.radio(
         "Mode",
         [MODE_LIVE, MODE_SNAPSHOT],
-        key=KEY_LIVE_MODE,
+        key=state.KEY_LIVE_MODE,
         horizontal=True,
         label_visibility="collapsed",
     )
     if mode == MODE_SNAPSHOT:
         _render_snapshot()
     else:
-        _render_live(_live_variant())
+        _render_live(state.live_variant())
     with st.expander("How to stand for a good reading"):
         render_photo_tips()

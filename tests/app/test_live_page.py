@@ -16,9 +16,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from posture_cam.live.processor import LiveProcessor, video_detector_factory
-from posture_cam.ui import live_page, state
-from tests.e2e.harness import letterbox_bgr
+from posture_cam.live.processor import LiveProcessor
+from posture_cam.ui import live_page, state, webrtc
 
 TIMEOUT_S = 60
 
@@ -27,11 +26,6 @@ def _live_app() -> None:
     from posture_cam.ui.live_page import render_live_page
 
     render_live_page()
-
-
-def _side_view(samples: Path) -> np.ndarray:
-    """The side-view sample as a 640 × 480 RGB camera frame."""
-    return cv2.cvtColor(letterbox_bgr(samples / "increased_curve_side.jpg"), cv2.COLOR_BGR2RGB)
 
 
 def _text(at: AppTest) -> str:
@@ -49,7 +43,7 @@ def _keep_button(at: AppTest):
 @pytest.fixture
 def app(monkeypatch: pytest.MonkeyPatch, lite_model_path: Path, test_variant: str) -> AppTest:
     monkeypatch.setattr("streamlit_webrtc.component.get_this_session_info", lambda: None)
-    monkeypatch.delenv(live_page.ENV_ICE_SERVERS, raising=False)
+    monkeypatch.delenv(webrtc.ENV_ICE_SERVERS, raising=False)
     at = AppTest.from_function(_live_app, default_timeout=TIMEOUT_S)
     at.session_state[state.KEY_VARIANT] = test_variant  # the snapshot's photo model
     return at.run()
@@ -58,7 +52,7 @@ def app(monkeypatch: pytest.MonkeyPatch, lite_model_path: Path, test_variant: st
 def test_live_page_starts_with_lite_and_a_disabled_keep(app: AppTest) -> None:
     assert not app.exception
     assert app.title[0].value == "Live check"
-    proc = app.session_state[live_page.KEY_LIVE_PROCESSOR]
+    proc = app.session_state[state.KEY_LIVE_PROCESSOR]
     assert isinstance(proc, LiveProcessor) and proc.variant == "lite"
     assert proc.state.frames_processed == 0  # the model loads on the first frame
     assert _keep_button(app).disabled
@@ -66,48 +60,52 @@ def test_live_page_starts_with_lite_and_a_disabled_keep(app: AppTest) -> None:
 
 
 def test_changing_the_model_makes_a_new_processor(app: AppTest) -> None:
-    first = app.session_state[live_page.KEY_LIVE_PROCESSOR]
-    app.radio(key=live_page.KEY_LIVE_VARIANT).set_value("full").run()
+    first = app.session_state[state.KEY_LIVE_PROCESSOR]
+    app.radio(key=state.KEY_LIVE_VARIANT).set_value("full").run()
     assert not app.exception
-    second = app.session_state[live_page.KEY_LIVE_PROCESSOR]
+    second = app.session_state[state.KEY_LIVE_PROCESSOR]
     assert second is not first and second.variant == "full" and first.closed
 
 
-def test_steady_result_can_be_kept(app: AppTest, samples_path: Path) -> None:
-    proc = LiveProcessor(video_detector_factory("lite"), "lite")
-    try:
-        frame = _side_view(samples_path)
-        for i in range(90):
-            proc.process(frame, i * 33.3)
-            if proc.state.steady and i > 30:
-                break
-        assert proc.state.steady
-        app.session_state[live_page.KEY_LIVE_PROCESSOR] = proc
-        app.run()  # the panel shows the state published just now
-        assert not app.exception
-        text = _text(app)
-        assert "Increased curve / anterior pelvic tilt" in text
-        assert "Live rate:" in text and "±" in text
-        keep = _keep_button(app)
-        assert not keep.disabled
-        keep.click().run()
-        assert not app.exception
-        entries = app.session_state[state.KEY_SESSION].entries
-        assert len(entries) == 1
-        entry = entries[0]
-        assert entry.source == "live" and entry.pattern == "increased"
-        assert entry.overlay_jpeg is not None and entry.overlay_jpeg[:2] == b"\xff\xd8"
-        assert entry.record["measurable"] and entry.record["model_variant"] == "lite"
-        assert "Kept “Live check" in _text(app)
-    finally:
-        proc.close()
+def test_steady_result_can_be_kept(app: AppTest, steady_processor: LiveProcessor) -> None:
+    app.session_state[state.KEY_LIVE_PROCESSOR] = steady_processor
+    app.run()  # the panel shows the state published last
+    assert not app.exception
+    text = _text(app)
+    assert "Increased curve / anterior pelvic tilt" in text
+    assert "Live rate:" in text and "±" in text
+    keep = _keep_button(app)
+    assert not keep.disabled
+    keep.click().run()
+    assert not app.exception
+    entries = app.session_state[state.KEY_SESSION].entries
+    assert len(entries) == 1
+    entry = entries[0]
+    assert entry.source == "live" and entry.pattern == "increased"
+    assert entry.overlay_jpeg is not None and entry.overlay_jpeg[:2] == b"\xff\xd8"
+    assert entry.record.measurable and entry.record.model_variant == "lite"
+    assert "Kept “Live check" in _text(app)
 
 
-def test_snapshot_mode_analyses_the_picture_like_a_photo(app: AppTest, samples_path: Path) -> None:
-    app.radio(key=live_page.KEY_LIVE_MODE).set_value(live_page.MODE_SNAPSHOT).run()
+def test_a_processor_that_stopped_publishing_disables_keep(
+    app: AppTest, steady_processor: LiveProcessor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Judged on the processor's own clock: a result older than STALE_AFTER_S is not live.
+    monkeypatch.setattr(live_page, "STALE_AFTER_S", 0.0)
+    app.session_state[state.KEY_LIVE_PROCESSOR] = steady_processor
+    app.run()
+    assert not app.exception
+    assert _keep_button(app).disabled
+    assert "camera is stopped" in _text(app)
+
+
+def test_snapshot_mode_analyses_the_picture_like_a_photo(
+    app: AppTest, side_view_frame: np.ndarray
+) -> None:
+    app.radio(key=state.KEY_LIVE_MODE).set_value(live_page.MODE_SNAPSHOT).run()
     assert not app.exception
     assert len(app.camera_input) == 1
-    ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(_side_view(samples_path), cv2.COLOR_RGB2BGR))
+    ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(side_view_frame, cv2.COLOR_RGB2BGR))
     assert ok
     app.camera_input[0].set_value(("shot.jpg", jpeg.tobytes(), "image/jpeg")).run()
     assert not app.exception
@@ -121,17 +119,17 @@ def test_ice_servers_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) 
     def script() -> None:
         import streamlit as st
 
-        from posture_cam.ui.live_page import ice_servers_from_config
+        from posture_cam.ui.webrtc import ice_servers_from_config
 
         st.session_state["ice"] = ice_servers_from_config()
 
-    monkeypatch.setenv(live_page.ENV_ICE_SERVERS, '[{"urls": "stun:stun.example.org"}]')
+    monkeypatch.setenv(webrtc.ENV_ICE_SERVERS, '[{"urls": "stun:stun.example.org"}]')
     at = AppTest.from_function(script).run()
     assert at.session_state["ice"] == [{"urls": ["stun:stun.example.org"]}]
-    monkeypatch.setenv(live_page.ENV_ICE_SERVERS, "not json")
+    monkeypatch.setenv(webrtc.ENV_ICE_SERVERS, "not json")
     at = AppTest.from_function(script).run()
     assert at.session_state["ice"] == []
     assert "was ignored" in at.warning[0].value
-    monkeypatch.delenv(live_page.ENV_ICE_SERVERS)
+    monkeypatch.delenv(webrtc.ENV_ICE_SERVERS)
     at = AppTest.from_function(script).run()
     assert at.session_state["ice"] == []

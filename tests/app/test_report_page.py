@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from streamlit.testing.v1 import AppTest
 
 from posture_cam.report.session import Session
 from posture_cam.ui import state
 from posture_cam.ui.report_page import summary_rows
 
-
-def _report_script() -> None:
-    from posture_cam.ui.report_page import render_report_page
-
-    render_report_page()
+ReportApp = Callable[[Session], AppTest]
 
 
-def _app(session: Session) -> AppTest:
-    at = AppTest.from_function(_report_script, default_timeout=30)
-    at.session_state[state.KEY_SESSION] = session
-    return at.run()
-
-
-def test_report_with_a_kept_entry_offers_three_downloads(kept_session: Session) -> None:
-    at = _app(kept_session)
+def test_report_with_a_kept_entry_offers_three_downloads(
+    kept_session: Session, report_app: ReportApp
+) -> None:
+    at = report_app(kept_session)
     assert not at.exception
     labels = [b.label for b in at.download_button]
     assert labels == ["PDF report", "JSON data", "CSV table"]
@@ -30,8 +24,8 @@ def test_report_with_a_kept_entry_offers_three_downloads(kept_session: Session) 
     assert any("Increased curve" in m.value for m in at.markdown)
 
 
-def test_remove_button_removes_the_entry(kept_session: Session) -> None:
-    at = _app(kept_session)
+def test_remove_button_removes_the_entry(kept_session: Session, report_app: ReportApp) -> None:
+    at = report_app(kept_session)
     next(b for b in at.button if b.label == "Remove").click().run()
     assert not at.exception
     assert at.session_state[state.KEY_SESSION].entries == []
@@ -39,8 +33,8 @@ def test_remove_button_removes_the_entry(kept_session: Session) -> None:
     assert "Nothing kept yet" in at.info[0].value
 
 
-def test_empty_report_explains_how_to_keep_results() -> None:
-    at = _app(Session())
+def test_empty_report_explains_how_to_keep_results(report_app: ReportApp) -> None:
+    at = report_app(Session())
     assert not at.exception
     assert len(at.download_button) == 0
     assert "Keep in report" in at.info[0].value

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import io
 import re
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
-from posture_cam.history.baseline import load_repeatability, sdc95
+from posture_cam.history.baseline import sdc95
+from posture_cam.history.repeatability import load_repeatability
 from posture_cam.history.store import Check
 from posture_cam.history.trend import Trend, compute_trend
 from posture_cam.measure.calibration import load_calibration
@@ -20,9 +20,7 @@ from posture_cam.report.pdf import HISTORY_TABLE_ROWS, FontNotFoundError, build_
 from posture_cam.report.session import Session, SessionEntry
 from posture_cam.types import Measurement
 from posture_cam.ui.photo_page import PhotoResult
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
-from test_history import make_record  # noqa: E402
+from tests.records import make_record
 
 
 def _text(pdf: bytes) -> tuple[int, str]:
@@ -41,7 +39,7 @@ def test_pdf_names_the_pattern_with_plus_minus_and_units(kept_session: Session) 
     assert "±" in text and "°" in text
     assert "March 2026" in text  # the date asked for
     assert "not a diagnosis" in text
-    variant = kept_session.entries[0].record["model_variant"]
+    variant = kept_session.entries[0].record.model_variant
     assert variant == "lite"
     assert f"with the {variant} pose model" in text
     tilt, lordosis = load_calibration().for_variant(variant)
@@ -86,11 +84,11 @@ def test_fonts_found_and_missing_font_error_names_the_places(
 ) -> None:
     fonts = find_fonts()
     assert fonts.regular.name == "DejaVuSans.ttf"
-    import posture_cam.report.pdf as rp
+    from posture_cam.report import pdf_layout
 
-    monkeypatch.setattr(rp, "_font_dirs", lambda: [tmp_path])
+    monkeypatch.setattr(pdf_layout, "_font_dirs", lambda: [tmp_path])
     with pytest.raises(FontNotFoundError, match=str(tmp_path)):
-        rp.find_fonts()
+        find_fonts()
 
 
 def _history_trend(days: list[tuple[float, float]]) -> Trend:
@@ -106,7 +104,7 @@ def _history_trend(days: list[tuple[float, float]]) -> Trend:
                 source="photo",
                 variant="full",
                 measurable=True,
-                pattern=record["assessment"]["pattern"],
+                pattern=record.pattern,
                 confidence=0.9,
                 pelvic_tilt=Measurement(tilt, 3.6),
                 lumbar_lordosis=Measurement(lordosis, 4.3),

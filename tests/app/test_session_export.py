@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from posture_cam.report.record import CSV_COLUMNS, METRIC_LABELS
+from posture_cam.report.record import CSV_COLUMNS, METRIC_LABELS, ResultRecord
 from posture_cam.report.session import Session, SessionEntry
 from posture_cam.ui.photo_page import PhotoResult
 
@@ -28,8 +28,7 @@ def test_json_round_trip(two_entries: Session) -> None:
     for got, entry in zip(results, two_entries.entries, strict=True):
         assert got["source"] == entry.source
         assert got["time"] == entry.created.isoformat()
-        for key, value in entry.record.items():
-            assert got[key] == value
+        assert ResultRecord.from_dict(got) == entry.record
     assert results[0]["assessment"]["pattern"] == "increased"
     assert results[1]["assessment"]["pattern"] == "inconclusive"
 
@@ -42,10 +41,10 @@ def test_csv_round_trip(two_entries: Session) -> None:
     rec = two_entries.entries[0].record
     assert first["pattern"] == "increased"
     for name in METRIC_LABELS:
-        assert float(first[name]) == pytest.approx(rec["metrics"][name]["value"])
-        assert float(first[name + "_plus_minus"]) == pytest.approx(
-            rec["metrics"][name]["plus_minus"]
-        )
+        assert rec.metrics is not None
+        measure = rec.metrics.measure(name)
+        assert float(first[name]) == pytest.approx(measure.value)
+        assert float(first[name + "_plus_minus"]) == pytest.approx(measure.plus_minus)
     assert second["pattern"] == "inconclusive"
     assert "not_side_view" in second["finding_codes"]
     assert second["pelvic_tilt_deg"] == ""

@@ -7,9 +7,10 @@ and is kept off the network (``--host-resolver-rules``). Playwright drives the s
 Chromium (``/usr/bin/chromium``); ``playwright install`` is never needed.
 
 Environment:
-    POSTURE_CAM_E2E_APP: the Streamlit script to serve (default: ``app.py`` of the repo);
-        screenshots then go to a temp folder instead of ``docs/screenshots/``.
+    POSTURE_CAM_E2E_APP: the Streamlit script to serve (default: ``app.py`` of the repo).
     POSTURE_CAM_CHROMIUM: the Chromium binary (default: ``/usr/bin/chromium``).
+
+The tests take no screenshots: the README's come from ``python bench/screenshots.py``.
 """
 
 from __future__ import annotations
@@ -27,20 +28,10 @@ from tests.e2e import harness
 from tests.e2e.harness import AppServer
 
 REPO = harness.REPO
-SCREENSHOTS = REPO / "docs" / "screenshots"
 
 
 def app_script() -> Path:
     return Path(os.environ.get("POSTURE_CAM_E2E_APP", REPO / "app.py"))
-
-
-@pytest.fixture(scope="session")
-def screenshots_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """docs/screenshots/ for the real app; a temp folder when another script is served."""
-    if os.environ.get("POSTURE_CAM_E2E_APP"):
-        return tmp_path_factory.mktemp("screenshots")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
 
 
 @pytest.fixture(scope="session")

@@ -1,10 +1,11 @@
 """The real app in a subprocess and headless Chromium with a fake camera, without pytest.
 
-Used by the end-to-end fixtures (``conftest.py``), the soak test, the app network audit and
-``bench/soak_live.py``. Recipe: ../shared/LIVE.md. Chromium plays a ``.y4m`` made from a sample
-picture as its webcam, runs with its own ``HOME`` and XDG folders, and is kept off the network
-(``--host-resolver-rules``); Playwright drives the system Chromium (``/usr/bin/chromium``),
-``playwright install`` is never needed.
+Used by the end-to-end fixtures (``conftest.py``), the soak (``soak.py``), the app network
+audit, ``bench/soak_live.py`` and ``bench/screenshots.py``. Recipe: ../shared/LIVE.md.
+Chromium plays a ``.y4m`` made from a sample picture as its webcam, runs with its own
+``HOME`` and XDG folders, and is kept off the network (``--host-resolver-rules``);
+Playwright drives the system Chromium (``/usr/bin/chromium``), ``playwright install`` is
+never needed.
 
 Environment:
     POSTURE_CAM_CHROMIUM: the Chromium binary (default: ``/usr/bin/chromium``).
@@ -12,35 +13,38 @@ Environment:
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import cv2
 import numpy as np
 
+if TYPE_CHECKING:
+    from posture_cam.report.record import ResultRecord
+
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "samples"
 CAMERA_SAMPLE = SAMPLES / "increased_curve_side.jpg"
-CAMERA_FALLBACK = REPO.parent / "shared" / "data" / "synth" / "dev" / "synth_000011000033.jpg"
 CHROMIUM = os.environ.get("POSTURE_CAM_CHROMIUM", "/usr/bin/chromium")
 SERVER_START_TIMEOUT_S = 90.0
 WEBRTC_IFRAME = 'iframe[title="streamlit_webrtc.component.webrtc_streamer"]'
 # The live panel's caption (posture_cam/ui/live_page.py).
-LIVE_LINE = re.compile(r"Live rate: ([0-9.]+) frames/s · ([0-9.]+|nan) ms per frame")
+LIVE_LINE = re.compile(
+    r"Live rate: ([0-9.]+) frames/s · ([0-9.]+|nan) ms per frame · .*?([0-9]+) frames so far"
+)
 
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -96,8 +100,7 @@ def write_y4m(bgr: np.ndarray, path: Path) -> Path:
 
 def camera_y4m(path: Path) -> Path:
     """The fake webcam: a side-view sample letterboxed to 640 × 480, written to ``path``."""
-    picture = CAMERA_SAMPLE if CAMERA_SAMPLE.is_file() else CAMERA_FALLBACK
-    return write_y4m(letterbox_bgr(picture), path)
+    return write_y4m(letterbox_bgr(CAMERA_SAMPLE), path)
 
 
 # ------------------------------------------------------------------------------- processes
@@ -362,8 +365,17 @@ def stop_camera(page: Any) -> None:
     page.wait_for_timeout(500)  # let the rerun that Stop triggers finish
 
 
-def read_live_line(page: Any, attempts: int = 4) -> tuple[float, float, str] | None:
-    """Frame rate, ms per frame and the whole caption the live panel shows, or None.
+class LiveReading(NamedTuple):
+    """What the live panel's caption says: rate, per-frame time, frames since the start."""
+
+    fps: float
+    ms_per_frame: float
+    frames: int
+    line: str
+
+
+def read_live_line(page: Any, attempts: int = 4) -> LiveReading | None:
+    """The live panel's caption, read, or None when it shows none (camera stopped).
 
     The panel re-renders every 0.5 s, so a read can miss; it is tried a few times.
     """
@@ -377,208 +389,57 @@ def read_live_line(page: Any, attempts: int = 4) -> tuple[float, float, str] | N
             continue
         m = LIVE_LINE.search(text)
         if m:
-            return float(m.group(1)), float(m.group(2)), text
+            return LiveReading(float(m.group(1)), float(m.group(2)), int(m.group(3)), text)
     return None
 
 
-# ------------------------------------------------------------------------------------ soak
+def video_time_s(page: Any) -> float:
+    """Where the live video element in the WebRTC component is (seconds played)."""
+    video = page.frame_locator(WEBRTC_IFRAME).locator("video").first
+    return float(video.evaluate("v => v.currentTime"))
 
 
-@dataclass(frozen=True)
-class SoakSample:
-    """One reading of the soak: server memory and CPU, and what the live panel showed."""
+# --------------------------------------------------------------------------------- history
 
-    t_s: float
-    rss_mb: float
-    cpu_pct: float
-    fps: float  # NaN when the panel showed no live rate (camera stopped or stalled)
-    ms_per_frame: float
-    frames: float  # frames processed since Start, estimated as the integral of the rate
-    line: str
-    # Server CPU time per frame processed since the previous reading (all its work: WebRTC,
-    # pipeline, page). Unlike the wall-clock time per frame it hardly changes when other
-    # processes take the CPU, so it tells work that grows from a machine that got busier.
-    cpu_ms_per_frame: float = math.nan
-    load: float = math.nan  # 1-minute load average
-
-
-@dataclass
-class SoakResult:
-    samples: list[SoakSample]
-    warmup_s: float
-    load_start: str
-    load_end: str = ""
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def after_warmup(self) -> list[SoakSample]:
-        return [s for s in self.samples if s.t_s >= self.warmup_s]
-
-    @property
-    def stalls(self) -> list[SoakSample]:
-        """Samples with no live rate on the page, or a rate under 1 frame/s."""
-        return [s for s in self.samples if not (s.fps >= 1.0)]
-
-    @property
-    def growth_mb(self) -> float:
-        w = self.after_warmup
-        return w[-1].rss_mb - w[0].rss_mb if len(w) >= 2 else math.nan
-
-    @property
-    def slope_mb_per_10min(self) -> float:
-        """Least-squares slope of RSS over time after the warm-up."""
-        w = self.after_warmup
-        if len(w) < 3:
-            return math.nan
-        t = np.array([s.t_s for s in w])
-        y = np.array([s.rss_mb for s in w])
-        return float(np.polyfit(t, y, 1)[0] * 600.0)
-
-    def _third(self, which: int) -> list[SoakSample]:
-        w = [s for s in self.after_warmup if math.isfinite(s.ms_per_frame)]
-        k = max(1, len(w) // 3)
-        return w[:k] if which == 0 else w[-k:]
-
-    def _third_median(self, which: int, attr: str) -> float:
-        values = [getattr(s, attr) for s in self._third(which)]
-        values = [v for v in values if math.isfinite(v)]
-        return statistics.median(values) if values else math.nan
-
-    @property
-    def latency_first_ms(self) -> float:
-        """Median per-frame time shown on the page, first third of the readings."""
-        return self._third_median(0, "ms_per_frame")
-
-    @property
-    def latency_last_ms(self) -> float:
-        return self._third_median(2, "ms_per_frame")
-
-    @property
-    def latency_ratio(self) -> float:
-        return self.latency_last_ms / self.latency_first_ms
-
-    @property
-    def cpu_per_frame_ratio(self) -> float:
-        """Server CPU ms per frame, last third against first third."""
-        return self._third_median(2, "cpu_ms_per_frame") / self._third_median(0, "cpu_ms_per_frame")
-
-    @property
-    def load_first(self) -> float:
-        return self._third_median(0, "load")
-
-    @property
-    def load_last(self) -> float:
-        return self._third_median(2, "load")
-
-    def latency_verdict(
-        self, max_ratio: float = 1.5, max_cpu_ratio: float = 1.25
-    ) -> tuple[bool, str]:
-        """Whether the per-frame time grew, and the numbers that say so.
-
-        It grew when the last third's median per-frame time on the page is more than
-        ``max_ratio`` × the first third's, unless the server's CPU time per frame stayed
-        within ``max_cpu_ratio`` (then the frames took longer because other processes took
-        the CPU, not because each frame needed more work).
-        """
-        ratio, cpu = self.latency_ratio, self.cpu_per_frame_ratio
-        text = (
-            f"per-frame time {self.latency_first_ms:.1f} -> {self.latency_last_ms:.1f} ms "
-            f"(x{ratio:.2f}), server CPU per frame x{cpu:.2f}, load average "
-            f"{self.load_first:.2f} -> {self.load_last:.2f}"
-        )
-        if not math.isfinite(ratio):
-            return True, "no per-frame time to compare: " + text
-        if ratio <= max_ratio:
-            return False, text
-        if math.isfinite(cpu) and cpu <= max_cpu_ratio:
-            return False, text + " (slower from other load, not more work per frame)"
-        return True, text
-
-    @property
-    def median_fps(self) -> float:
-        rates = [s.fps for s in self.after_warmup if math.isfinite(s.fps)]
-        return statistics.median(rates) if rates else math.nan
-
-
-SOAK_HEADER = (
-    f"{'t (s)':>6} {'RSS MB':>8} {'ΔMB':>7} {'CPU %':>6} {'CPU ms/fr':>9} "
-    f"{'frames/s':>8} {'ms/frame':>8} {'~frames':>8} {'load':>5}  page"
+# Four weekly checks of the samples: three neutral ones make the baseline, then the
+# increased-curve sample is a real change.
+HISTORY_T0 = datetime(2026, 9, 1, 8, 30, tzinfo=UTC)
+HISTORY_SAMPLES = (
+    "neutral_side.jpg",
+    "neutral_side.jpg",
+    "neutral_side.jpg",
+    "increased_curve_side.jpg",
 )
 
 
-def soak_row(s: SoakSample, first_rss: float) -> str:
-    return (
-        f"{s.t_s:6.0f} {s.rss_mb:8.1f} {s.rss_mb - first_rss:+7.1f} {s.cpu_pct:6.0f} "
-        f"{s.cpu_ms_per_frame:9.1f} {s.fps:8.1f} {s.ms_per_frame:8.1f} {s.frames:8.0f} "
-        f"{s.load:5.2f}  {s.line[:60]}"
-    )
+def fill_history(path: Path) -> list[ResultRecord]:
+    """A history file at ``path`` with :data:`HISTORY_SAMPLES`, one a week, measured by the
+    real pipeline with the lite model from the local cache (emptied first).
 
-
-def soak(
-    page: Any,
-    server: AppServer,
-    duration_s: float,
-    *,
-    interval_s: float = 10.0,
-    warmup_s: float = 20.0,
-    on_sample: Callable[[SoakSample], None] | None = None,
-) -> SoakResult:
-    """Start the camera on Live check and sample every ``interval_s`` for ``duration_s``.
-
-    Time 0 is the first time the live panel shows a frame rate of at least 1 frame/s after
-    Start (the first frames include loading the model). Each sample reads the server's RSS
-    and CPU (streamlit and its children) and the live panel's rate and per-frame time. The
-    camera is stopped at the end.
+    Raises:
+        posture_cam.pose.models.ModelUnavailableError: the lite model is not cached.
     """
-    result = SoakResult([], warmup_s, load_average())
-    start_camera(page)
-    deadline = time.monotonic() + 60.0
-    while (first := read_live_line(page)) is None or first[0] < 1.0:
-        if time.monotonic() > deadline:
-            raise HarnessError(
-                f"the live panel showed no frame rate within 60 s of Start:\n{server.log_tail()}"
+    from posture_cam.history.store import HistoryStore
+    from posture_cam.pipeline import analyze_file
+    from posture_cam.pose.detect import DetectorOptions, PoseDetector
+    from posture_cam.pose.models import resolve_model
+    from posture_cam.report.record import photo_record
+
+    model = resolve_model("lite", allow_network=False)
+    records = []
+    with (
+        PoseDetector(DetectorOptions(model.path, variant="lite")) as det,
+        HistoryStore(path) as store,
+    ):
+        store.delete_all()
+        for k, name in enumerate(HISTORY_SAMPLES):
+            record = photo_record(analyze_file(SAMPLES / name, det), "lite")
+            store.add(
+                record,
+                source="photo",
+                variant="lite",
+                when=HISTORY_T0 + timedelta(days=7 * k),
+                label=f"week {k + 1}",
             )
-        page.wait_for_timeout(500)
-    t0 = time.monotonic()
-    frames = 0.0
-    prev_t, prev_cpu, prev_fps = t0, cpu_seconds(server.pids), math.nan
-    k = 0
-    while True:
-        reading = read_live_line(page)
-        now = time.monotonic()
-        pids = server.pids
-        cpu = cpu_seconds(pids)
-        fps, ms, line = reading if reading is not None else (math.nan, math.nan, "(no live rate)")
-        rates = [r for r in (prev_fps, fps) if math.isfinite(r)]
-        new_frames = statistics.fmean(rates) * (now - prev_t) if rates else 0.0
-        frames += new_frames
-        sample = SoakSample(
-            t_s=now - t0,
-            rss_mb=rss_mb(pids),
-            cpu_pct=100.0 * (cpu - prev_cpu) / max(now - prev_t, 1e-6) if k else math.nan,
-            fps=fps,
-            ms_per_frame=ms,
-            frames=frames,
-            line=" ".join(line.split()),
-            cpu_ms_per_frame=(
-                1000.0 * (cpu - prev_cpu) / new_frames if k and new_frames >= 1.0 else math.nan
-            ),
-            load=os.getloadavg()[0],
-        )
-        result.samples.append(sample)
-        if on_sample is not None:
-            on_sample(sample)
-        prev_t, prev_cpu, prev_fps = now, cpu, fps
-        if server.process.poll() is not None:
-            result.notes.append(f"the server exited with {server.process.returncode}")
-            break
-        if now - t0 >= duration_s - 0.5:
-            break
-        k += 1
-        page.wait_for_timeout(max(0.0, (t0 + k * interval_s - time.monotonic()) * 1000))
-    result.load_end = load_average()
-    try:
-        stop_camera(page)
-    except Exception as exc:  # noqa: BLE001 - the numbers are in; report and go on
-        result.notes.append(f"could not press Stop: {exc}")
-    return result
+            records.append(record)
+    return records

@@ -13,25 +13,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from posture_cam.history.store import HISTORY_FILE
 from posture_cam.pose.detect import DetectorOptions, PoseDetector
 from posture_cam.pose.models import ModelFile, resolve_model
 
-REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared"
-
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    data = SHARED / "data"
-    if not data.is_dir():
-        pytest.fail(f"the owner's test data is missing: expected {data} beside the checkout")
-    return data
-
-
-@pytest.fixture(scope="session")
-def front_yoga_golden_xy(shared_data: Path) -> np.ndarray:
+def front_yoga_golden_xy(test_data: Path) -> np.ndarray:
     """MediaPipe's golden landmarks for front_yoga_pose.jpg: (33, 2) normalised x, y."""
-    text = (shared_data / "real" / "front_yoga_pose.expected_landmarks.pbtxt").read_text()
+    text = (test_data / "real" / "front_yoga_pose.expected_landmarks.pbtxt").read_text()
     xs = [float(v) for v in re.findall(r"\bx:\s*([-\d.eE]+)", text)]
     ys = [float(v) for v in re.findall(r"\by:\s*([-\d.eE]+)", text)]
     xy = np.array(list(zip(xs, ys, strict=True)))
@@ -59,3 +49,9 @@ def lite_detector(lite_model: ModelFile) -> Iterator[PoseDetector]:
 def full_detector(full_model: ModelFile) -> Iterator[PoseDetector]:
     with PoseDetector(DetectorOptions(full_model.path, variant="full")) as det:
         yield det
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    """A history file in this test's temporary folder (not created yet)."""
+    return tmp_path / "data" / HISTORY_FILE

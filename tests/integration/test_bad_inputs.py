@@ -19,20 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from posture_cam.cli.main import IMAGE_SUFFIXES
 from tests.bad_input_corpus import CASES, CORPUS_DIR, MEASURED, Case, build_corpus
-
-IMAGE_SUFFIXES = {
-    ".jpg",
-    ".jpeg",
-    ".png",
-    ".webp",
-    ".heic",
-    ".heif",
-    ".gif",
-    ".bmp",
-    ".tif",
-    ".tiff",
-}
 
 
 @dataclass(frozen=True)

@@ -47,11 +47,11 @@ def _no_traceback(proc: subprocess.CompletedProcess[str]) -> None:
     ],
 )
 def test_gated_photos_report_their_reason(
-    shared_data: Path, full_model: ModelFile, tmp_path: Path, name: str, code: str
+    test_data: Path, full_model: ModelFile, tmp_path: Path, name: str, code: str
 ) -> None:
     out = tmp_path / "out.json"
     proc = run_cli(
-        "analyze", str(shared_data / "real" / name), "--json", str(out), "--variant", "full"
+        "analyze", str(test_data / "real" / name), "--json", str(out), "--variant", "full"
     )
     _no_traceback(proc)
     assert proc.returncode == 1
@@ -61,9 +61,9 @@ def test_gated_photos_report_their_reason(
     assert result["findings"][0]["message"] in proc.stdout
 
 
-def test_three_people_reports_several_people(shared_data: Path, tmp_path: Path) -> None:
+def test_three_people_reports_several_people(test_data: Path, tmp_path: Path) -> None:
     out = tmp_path / "out.json"
-    run_cli("analyze", str(shared_data / "real" / "three_people.jpg"), "--json", str(out))
+    run_cli("analyze", str(test_data / "real" / "three_people.jpg"), "--json", str(out))
     result = json.loads(out.read_text())["results"][0]
     assert result["people_found"] >= 2
 
@@ -78,9 +78,9 @@ def test_random_bytes_named_jpg(tmp_path: Path) -> None:
 
 
 def test_side_view_prints_metrics_pattern_reasons_exercises(
-    shared_data: Path, tmp_path: Path
+    test_data: Path, tmp_path: Path
 ) -> None:
-    image = shared_data / "synth" / "dev" / "synth_000011000033.jpg"
+    image = test_data / "synth" / "synth_000011000033.jpg"
     out_json, out_csv, overlays = tmp_path / "o.json", tmp_path / "o.csv", tmp_path / "ov"
     proc = run_cli(
         "analyze",
@@ -109,11 +109,11 @@ def test_side_view_prints_metrics_pattern_reasons_exercises(
     assert len(written) == 1 and written[0].stat().st_size > 10_000
 
 
-def test_folder_is_searched_recursively_with_progress(shared_data: Path, tmp_path: Path) -> None:
+def test_folder_is_searched_recursively_with_progress(test_data: Path, tmp_path: Path) -> None:
     tree = tmp_path / "photos" / "nested"
     tree.mkdir(parents=True)
-    shutil.copy(shared_data / "real" / "car_drawing_named_side.jpg", tree / "a.jpg")
-    shutil.copy(shared_data / "synth" / "dev" / "synth_000011000034.jpg", tmp_path / "photos")
+    shutil.copy(test_data / "real" / "car_drawing_named_side.jpg", tree / "a.jpg")
+    shutil.copy(test_data / "synth" / "synth_000011000034.jpg", tmp_path / "photos")
     (tmp_path / "photos" / "notes.txt").write_text("not a picture, skipped in folders")
     proc = run_cli("analyze", str(tmp_path / "photos"), "--csv", str(tmp_path / "r.csv"))
     _no_traceback(proc)
@@ -138,11 +138,11 @@ def test_missing_model_file_is_reported(tmp_path: Path) -> None:
     assert proc.returncode == 3
 
 
-def test_console_script_is_installed(shared_data: Path) -> None:
+def test_console_script_is_installed(test_data: Path) -> None:
     exe = BIN / "posture-cam"
     assert exe.exists(), "install the package (pip install -e .) to get the posture-cam command"
     proc = subprocess.run(
-        [str(exe), "analyze", str(shared_data / "real" / "front_full_body.png")],
+        [str(exe), "analyze", str(test_data / "real" / "front_full_body.png")],
         capture_output=True,
         text=True,
         timeout=300,

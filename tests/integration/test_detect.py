@@ -14,10 +14,10 @@ from posture_cam.types import Detection
 
 
 def test_front_yoga_pose_matches_mediapipe_golden_landmarks(
-    shared_data: Path, lite_detector: PoseDetector, front_yoga_golden_xy: np.ndarray
+    test_data: Path, lite_detector: PoseDetector, front_yoga_golden_xy: np.ndarray
 ) -> None:
     """MediaPipe's own test: x and y within 0.03 of the golden file (lite model)."""
-    image = load_image(shared_data / "real" / "front_yoga_pose.jpg")
+    image = load_image(test_data / "real" / "front_yoga_pose.jpg")
     detection = lite_detector.detect(image.rgb)
     golden = front_yoga_golden_xy
     person = detection.person
@@ -26,8 +26,8 @@ def test_front_yoga_pose_matches_mediapipe_golden_landmarks(
     assert np.abs(got - golden).max() < 0.03
 
 
-def test_result_types_and_mask(shared_data: Path, lite_detector: PoseDetector) -> None:
-    image = load_image(shared_data / "real" / "front_yoga_pose.jpg")
+def test_result_types_and_mask(test_data: Path, lite_detector: PoseDetector) -> None:
+    image = load_image(test_data / "real" / "front_yoga_pose.jpg")
     detection = lite_detector.detect(image.rgb)
     assert detection.image_size == (image.width, image.height)
     pose = detection.poses[0]
@@ -39,8 +39,8 @@ def test_result_types_and_mask(shared_data: Path, lite_detector: PoseDetector) -
         pose.xy_px = pose.xy_px  # type: ignore[misc]  # frozen
 
 
-def test_nobody_gives_an_empty_result(shared_data: Path, lite_detector: PoseDetector) -> None:
-    image = load_image(shared_data / "real" / "car_drawing_named_side.jpg")
+def test_nobody_gives_an_empty_result(test_data: Path, lite_detector: PoseDetector) -> None:
+    image = load_image(test_data / "real" / "car_drawing_named_side.jpg")
     detection = lite_detector.detect(image.rgb)
     assert isinstance(detection, Detection)
     assert detection.poses == () and detection.person is None
@@ -50,9 +50,9 @@ def test_blank_frame_gives_an_empty_result(lite_detector: PoseDetector) -> None:
     assert lite_detector.detect(np.full((480, 640, 3), 128, np.uint8)).n_people == 0
 
 
-def test_video_mode_clamps_timestamps(shared_data: Path, lite_model: ModelFile) -> None:
+def test_video_mode_clamps_timestamps(test_data: Path, lite_model: ModelFile) -> None:
     """A stream whose clock restarts (aiortc after stop/start) must not break the detector."""
-    frame = load_image(shared_data / "real" / "front_yoga_pose.jpg").rgb
+    frame = load_image(test_data / "real" / "front_yoga_pose.jpg").rgb
     with PoseDetector(DetectorOptions(lite_model.path, mode="video")) as det:
         stamps = []
         for ts in (0, 33, 66, 0, 0, 10):

@@ -16,24 +16,18 @@ import cv2
 import numpy as np
 import pytest
 
-from posture_cam.live.processor import (
-    MEASURE_RATE_HZ,
-    PEOPLE_CHECK_EVERY_MS,
-    LiveProcessor,
-    LiveState,
-    encode_jpeg,
-    live_record,
-    parse_ice_servers,
-    people_detector_factory,
-    video_detector_factory,
-)
+from posture_cam.live.detectors import PEOPLE_CHECK_EVERY_MS, video_detector_factory
+from posture_cam.live.processor import LiveProcessor, processor_for
+from posture_cam.live.state import LiveState, live_record
+from posture_cam.live.timing import MEASURE_RATE_HZ
 from posture_cam.measure.smoothing import DEFAULT_CONFIG
+from posture_cam.media.encode import encode_jpeg
 from posture_cam.pose.models import ModelFile
+from posture_cam.ui.webrtc import parse_ice_servers
 from tests.e2e.harness import letterbox_bgr
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "samples" / "increased_curve_side.jpg"
-FALLBACK = REPO.parent / "shared" / "data" / "synth" / "dev" / "synth_000011000033.jpg"
 TIME_BASE = Fraction(1, 90_000)  # aiortc's video clock
 
 
@@ -52,31 +46,21 @@ def video_frame(rgb: np.ndarray, index: int, fps: int = 30) -> av.VideoFrame:
 
 @pytest.fixture(scope="module")
 def side_view() -> np.ndarray:
-    return letterbox_rgb(SAMPLE if SAMPLE.is_file() else FALLBACK)
+    return letterbox_rgb(SAMPLE)
 
 
 @pytest.fixture()
 def processor(lite_model: ModelFile) -> Iterator[LiveProcessor]:
     """What the page builds: the lite model, with the periodic several-people check."""
-    proc = LiveProcessor(
-        video_detector_factory("lite"),
-        "lite",
-        people_detector_factory=people_detector_factory("lite"),
-    )
+    proc = processor_for("lite")
     yield proc
     proc.close()
 
 
 @pytest.fixture(scope="module")
 def two_people() -> np.ndarray:
-    left = letterbox_rgb(SAMPLE if SAMPLE.is_file() else FALLBACK, 320, 480)
-    right = letterbox_rgb(
-        REPO / "samples" / "neutral_side.jpg"
-        if (REPO / "samples" / "neutral_side.jpg").is_file()
-        else FALLBACK,
-        320,
-        480,
-    )
+    left = letterbox_rgb(SAMPLE, 320, 480)
+    right = letterbox_rgb(REPO / "samples" / "neutral_side.jpg", 320, 480)
     return np.ascontiguousarray(np.hstack([left, right]))
 
 
@@ -124,8 +108,7 @@ def test_side_view_becomes_steady_with_finite_numbers(processor, side_view) -> N
     assert state.frames_processed == n + 10
     assert state.summary.n_frames >= 15 and state.summary.pass_ratio >= 0.7
     assert state.assessment is not None
-    if SAMPLE.is_file():
-        assert state.assessment.pattern == "increased"
+    assert state.assessment.pattern == "increased"
     # The callback returns a frame of the same size, and it is annotated (not the input).
     assert (out.width, out.height) == (640, 480)
     drawn = out.to_ndarray(format="rgb24")
@@ -142,11 +125,10 @@ def test_side_view_becomes_steady_with_finite_numbers(processor, side_view) -> N
     assert np.abs(drawn[bottom].astype(int) - side_view[bottom].astype(int)).mean() > 40
     record = live_record(state, "Live check")
     assert record is not None
-    assert record["assessment"]["pattern"] == state.assessment.pattern
-    assert record["measurable"] is True and record["model_variant"] == "lite"
-    assert record["metrics"]["pelvic_tilt_deg"]["value"] == pytest.approx(
-        state.metrics.pelvic_tilt_deg.value, abs=1e-3
-    )
+    assert record.assessment.pattern == state.assessment.pattern
+    assert record.measurable is True and record.model_variant == "lite"
+    assert record.pelvic_tilt is not None
+    assert record.pelvic_tilt.value == pytest.approx(state.metrics.pelvic_tilt_deg.value, abs=1e-3)
 
 
 def test_nobody_in_view_gives_guidance_and_is_not_steady(processor) -> None:
@@ -234,6 +216,9 @@ def test_encode_jpeg_round_trip(side_view) -> None:
     data = encode_jpeg(side_view)
     back = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     assert back.shape == side_view.shape
+    small = encode_jpeg(side_view, max_side_px=320)
+    back = cv2.imdecode(np.frombuffer(small, np.uint8), cv2.IMREAD_COLOR)
+    assert back.shape == (240, 320, 3)
 
 
 @pytest.mark.parametrize(

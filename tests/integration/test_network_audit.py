@@ -68,7 +68,7 @@ def test_audit_recognises_datagrams_and_local_addresses() -> None:
 
 
 def test_cli_analysis_connects_nowhere(
-    shared_data: Path, full_model: ModelFile, tmp_path: Path
+    test_data: Path, full_model: ModelFile, tmp_path: Path
 ) -> None:
     log = tmp_path / "strace.txt"
     subprocess.run(
@@ -78,8 +78,8 @@ def test_cli_analysis_connects_nowhere(
             "-m",
             "posture_cam",
             "analyze",
-            str(shared_data / "synth" / "dev" / "synth_000011000033.jpg"),
-            str(shared_data / "real" / "three_people.jpg"),
+            str(test_data / "synth" / "synth_000011000033.jpg"),
+            str(test_data / "real" / "three_people.jpg"),
             "--json",
             str(tmp_path / "o.json"),
         ],

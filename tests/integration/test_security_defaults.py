@@ -19,6 +19,7 @@ import concurrent.futures
 import http.client
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -33,6 +34,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from posture_cam.cli.main import IMAGE_SUFFIXES
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG_FILE = REPO / ".streamlit" / "config.toml"
@@ -353,24 +356,8 @@ def test_browser_is_told_the_limit_and_no_usage_stats(server: Server) -> None:
 
 # ------------------------------------------------------------------ nothing on disk
 
-_PICTURE_SUFFIXES = {
-    ".jpg",
-    ".jpeg",
-    ".png",
-    ".webp",
-    ".heic",
-    ".heif",
-    ".gif",
-    ".bmp",
-    ".tif",
-    ".tiff",
-    ".avif",
-    ".pdf",
-    ".y4m",
-    ".mp4",
-    ".webm",
-    ".npy",
-}
+# Every picture file the CLI reads, and other files that would hold a picture or a report.
+_PICTURE_SUFFIXES = IMAGE_SUFFIXES | {".avif", ".pdf", ".y4m", ".mp4", ".webm", ".npy"}
 _PICTURE_MAGIC = (
     b"\xff\xd8\xff",
     b"\x89PNG",
@@ -440,7 +427,10 @@ def _report_script() -> None:
 
 
 def test_a_photo_session_writes_no_picture_or_pdf_to_disk(
-    tmp_path_factory: pytest.TempPathFactory, lite_model: Any
+    tmp_path_factory: pytest.TempPathFactory,
+    lite_model: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> None:
     from streamlit.testing.v1 import AppTest
 
@@ -448,9 +438,22 @@ def test_a_photo_session_writes_no_picture_or_pdf_to_disk(
     from posture_cam.ui import state
     from posture_cam.ui.photo_page import SAMPLES as SAMPLE_LIST
 
-    roots = [Path(tempfile.gettempdir()), Path.home() / ".cache", Path.home() / ".streamlit", REPO]
-    # Allowed: the pose-model cache, and pytest's own temporary folders.
-    exclude = [cache_dir(), tmp_path_factory.getbasetemp()]
+    # The session gets a temporary folder and a home of its own (outside pytest's folders,
+    # which are not watched), so that what other programs on this machine write into the
+    # shared ones is not taken for the app's; the model cache stays where it is.
+    real_streamlit_config = Path.home() / ".streamlit"  # in case Streamlit resolved it early
+    session_tmp = Path(tempfile.mkdtemp(prefix="posture_cam_session_"))
+    request.addfinalizer(lambda: shutil.rmtree(session_tmp, ignore_errors=True))
+    home = session_tmp / "home"
+    home.mkdir()
+    monkeypatch.setenv("POSTURE_CAM_CACHE_DIR", str(cache_dir()))
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(tempfile, "tempdir", str(session_tmp / "tmp"))
+    (session_tmp / "tmp").mkdir()
+    roots = [session_tmp, real_streamlit_config, REPO]
+    # Allowed: pytest's own temporary folders.
+    exclude = [tmp_path_factory.getbasetemp()]
     before = _snapshot(roots, exclude)
 
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from hypothesis import given
@@ -14,20 +13,23 @@ from posture_cam.history.baseline import (
     Z95,
     Baseline,
     NoiseModel,
-    Repeatability,
     assess_history,
     compare,
     compute_baseline,
-    live_window_sd,
-    load_repeatability,
     noise_model,
     personal_sem,
-    pooled_sd,
     sdc95,
+)
+from posture_cam.history.repeatability import (
+    Repeatability,
+    live_window_sd,
+    load_repeatability,
+    pooled_sd,
 )
 from posture_cam.history.store import Check, Source
 from posture_cam.history.trend import PATTERN_LEVELS, compute_trend
 from posture_cam.types import Measurement
+from tests.records import make_record
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -58,7 +60,7 @@ def check(
     pattern: str = "neutral",
     label: str | None = None,
 ) -> Check:
-    record: dict[str, Any] = {"metrics": {"flags": list(flags)}}
+    record = make_record(flags=flags)
     return Check(
         id=cid,
         time=when or T0 + cid * DAY,

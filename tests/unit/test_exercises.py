@@ -12,13 +12,13 @@ from posture_cam.report.exercises import (
     ALL_EXERCISES,
     DISCLAIMER,
     EVIDENCE_NOTE,
-    PATTERNS,
     Advice,
     Exercise,
     exercises_for,
     general_advice,
     get_exercise,
 )
+from posture_cam.types import PATTERNS
 
 ACTIVE_PATTERNS = [p for p in PATTERNS if p != "inconclusive"]
 

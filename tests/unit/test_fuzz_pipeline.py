@@ -238,7 +238,7 @@ def test_analyze_detection_never_raises_and_always_answers(
             assert math.isfinite(metrics.camera_roll_deg.value)
 
     # Every answer can be written as strict JSON (no NaN, no Infinity).
-    json.dumps(result_record("fuzz", gates, metrics, assessment), allow_nan=False)
+    json.dumps(result_record("fuzz", gates, metrics, assessment).to_dict(), allow_nan=False)
 
 
 def test_a_tilted_room_is_corrected_and_flagged() -> None:
@@ -280,7 +280,14 @@ def test_unknown_measurement_error_gives_a_coin_toss_not_nan() -> None:
 @given(
     flags=st.lists(
         st.sampled_from(
-            ["no_outline", "outline_gaps", "arm_behind_back", "landmarks_missing", "something_new"]
+            [
+                "no_outline",
+                "outline_gaps",
+                "arm_behind_back",
+                "landmarks_missing",
+                "landmarks_degenerate",
+                "something_new",
+            ]
         ),
         max_size=3,
     ),

@@ -30,6 +30,7 @@ from posture_cam.measure.metrics import (
     pose_features,
 )
 from posture_cam.types import Measurement, Pose, PostureMetrics
+from tests.records import posture_metrics
 
 # --------------------------------------------------------------------- the synthetic figure
 
@@ -424,32 +425,40 @@ def test_non_finite_key_landmark_is_flagged(part: str, axis: int, bad: float) ->
     assert silent and m.flags, (silent, m.flags)
 
 
+@pytest.mark.parametrize(
+    ("moved", "onto", "angle"),
+    [
+        ("RIGHT_SHOULDER", "RIGHT_HIP", "hip_angle_deg"),
+        ("RIGHT_KNEE", "RIGHT_HIP", "knee_flexion_deg"),
+        ("RIGHT_ANKLE", "RIGHT_KNEE", "knee_flexion_deg"),
+    ],
+)
+def test_coinciding_landmarks_are_flagged_not_nan(moved: str, onto: str, angle: str) -> None:
+    # Found by the pipeline fuzz: two joints at one point leave the angle between them
+    # undefined, which must show as a flag, not as a NaN that looks measured.
+    xy = XY.copy()
+    xy[Landmark[moved]] = xy[Landmark[onto]]
+    m = compute_posture_metrics(FIG.pose(xy=xy), "right", "+x", load_calibration())
+    assert not math.isfinite(getattr(m, angle).value)
+    assert "landmarks_degenerate" in m.flags and not m.reliable
+
+
+def test_a_landmark_far_off_is_flagged_not_infinite() -> None:
+    # Found by the pipeline fuzz: an ear at x = 1e308 overflows its offset to infinity.
+    xy = XY.copy()
+    xy[Landmark.RIGHT_EAR, 0] = 1e308
+    m = compute_posture_metrics(FIG.pose(xy=xy), "right", "+x", load_calibration())
+    assert not math.isfinite(m.ear_offset_pct_height.value)
+    assert "landmarks_degenerate" in m.flags and not m.reliable
+
+
 # ---------------------------------------------------------------------------- average_metrics
 
 
 def _metrics(
     tilt: Measurement, lordosis: Measurement, flags: tuple[str, ...], side: Side = "right"
 ) -> PostureMetrics:
-    def m(v: float) -> Measurement:
-        return Measurement(v, 1.0)
-
-    return PostureMetrics(
-        near_side=side,
-        facing="+x",
-        pelvic_tilt_deg=tilt,
-        lumbar_lordosis_deg=lordosis,
-        lumbar_depth_ratio=m(0.1),
-        trunk_inclination_deg=m(2.0),
-        hip_angle_deg=m(176.0),
-        knee_flexion_deg=m(4.0),
-        ear_offset_pct_height=m(3.0),
-        shoulder_offset_pct_height=m(2.0),
-        hip_offset_pct_height=m(1.0),
-        knee_offset_pct_height=m(0.5),
-        camera_roll_deg=None,
-        outline=None,
-        flags=flags,
-    )
+    return posture_metrics(tilt, lordosis, flags=flags, side=side, facing="+x")
 
 
 def test_average_metrics_is_the_mean_with_the_larger_error_and_all_flags() -> None:
@@ -466,8 +475,8 @@ def test_average_metrics_is_the_mean_with_the_larger_error_and_all_flags() -> No
     avg = average_metrics(a, b)
     assert avg.pelvic_tilt_deg == Measurement(12.0, 4.0)
     assert avg.lumbar_lordosis_deg == Measurement(25.0, 5.0)
-    assert avg.hip_angle_deg == Measurement(173.0, 2.5)
-    assert avg.knee_flexion_deg == Measurement(4.0, 1.0)
+    assert avg.hip_angle_deg == Measurement(174.0, 2.5)
+    assert avg.knee_flexion_deg == Measurement(2.0, 0.5)
     assert avg.flags == ("outline_gaps", "arm_behind_back")
     assert avg.near_side == "right"  # the rest is a's
     assert avg.camera_roll_deg is None

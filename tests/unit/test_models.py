@@ -10,67 +10,17 @@ import os
 import socket
 import threading
 import time
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from posture_cam.cli import models as model_cli
-from posture_cam.pose import models
+from posture_cam.pose import download, models, offline_build
+from posture_cam.pose.digests import Digest
+from posture_cam.pose.errors import SourceFailed
 
 VARIANT = "lite"
-
-
-# ---- helpers: a tiny, structurally valid bundle (no weights, no ops) ------------------------
-
-
-def _tiny_tflite(input_shape: tuple[int, ...], output_shapes: tuple[tuple[int, ...], ...]) -> bytes:
-    """A TFLite flatbuffer with the given input/output tensor shapes and nothing else."""
-    import flatbuffers
-
-    schemas = models._load_schemas()
-    assert schemas is not None, "mediapipe's flatbuffers schemas must be installed"
-    tfl = schemas.tflite
-    tensors = []
-    for index, shape in enumerate((input_shape, *output_shapes)):
-        tensor = tfl.TensorT()
-        tensor.shape = list(shape)
-        tensor.type = tfl.TensorType.FLOAT32
-        tensor.buffer = 0
-        tensor.name = f"t{index}"
-        tensors.append(tensor)
-    graph = tfl.SubGraphT()
-    graph.tensors = tensors
-    graph.inputs = [0]
-    graph.outputs = list(range(1, len(tensors)))
-    graph.operators = []
-    model = tfl.ModelT()
-    model.version = 3
-    model.subgraphs = [graph]
-    model.buffers = [tfl.BufferT()]
-    model.operatorCodes = []
-    builder = flatbuffers.Builder(0)
-    builder.Finish(model.Pack(builder), b"TFL3")
-    return bytes(builder.Output())
-
-
-def _tiny_bundle(*, with_metadata: bool = True) -> bytes:
-    schemas = models._load_schemas()
-    assert schemas is not None
-    detector = _tiny_tflite(models._DETECTOR_INPUT, models._DETECTOR_OUTPUTS)
-    landmarks = _tiny_tflite(models._LANDMARKS_INPUT, models._LANDMARKS_OUTPUTS_SHAPES)
-    if with_metadata:
-        detector = models._with_metadata(detector, models._DETECTOR_METADATA, schemas)
-        landmarks = models._with_metadata(landmarks, models._LANDMARKS_METADATA, schemas)
-    return models._aligned_stored_zip(
-        ((models.DETECTOR_MEMBER, detector), (models.LANDMARKS_MEMBER, landmarks))
-    )
-
-
-@pytest.fixture(scope="module")
-def tiny_bundle() -> bytes:
-    return _tiny_bundle()
 
 
 @pytest.fixture
@@ -123,76 +73,6 @@ def test_cache_dir_expands_user(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_cache_dir_creates_nothing(cache: Path) -> None:
     assert models.cache_dir() == cache
     assert not cache.exists()
-
-
-# ---- bundle validation -------------------------------------------------------------------------
-
-
-def test_tiny_bundle_is_valid_and_aligned(tmp_path: Path, tiny_bundle: bytes) -> None:
-    path = tmp_path / "ok.task"
-    path.write_bytes(tiny_bundle)
-    models.validate_bundle(path)
-    with zipfile.ZipFile(path) as zf:
-        infos = zf.infolist()
-        assert [i.filename for i in infos] == [models.DETECTOR_MEMBER, models.LANDMARKS_MEMBER]
-        for info in infos:
-            assert info.compress_type == zipfile.ZIP_STORED
-            data_start = info.header_offset + 30 + len(info.filename)
-            assert data_start % 4 == 0
-            # 1 to 4 zero bytes of padding before each local header
-            assert tiny_bundle[info.header_offset - 1] == 0 or info.header_offset == 0
-
-
-def test_non_zip_is_rejected_clearly(tmp_path: Path) -> None:
-    path = tmp_path / "model.task"
-    path.write_bytes(b"this is not a model")
-    with pytest.raises(models.InvalidModelError, match="not a pose landmarker bundle"):
-        models.validate_bundle(path)
-
-
-def test_zip_without_members_names_what_is_missing(tmp_path: Path) -> None:
-    path = tmp_path / "model.task"
-    with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr("readme.txt", "hello")
-        zf.writestr(models.DETECTOR_MEMBER, b"x")
-    with pytest.raises(models.InvalidModelError) as info:
-        models.validate_bundle(path)
-    message = str(info.value)
-    assert models.LANDMARKS_MEMBER in message
-    assert "readme.txt" in message
-
-
-def test_member_that_is_not_tflite_is_rejected(tmp_path: Path) -> None:
-    path = tmp_path / "model.task"
-    with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr(models.DETECTOR_MEMBER, b"garbage!" * 4)
-        zf.writestr(models.LANDMARKS_MEMBER, b"garbage!" * 4)
-    with pytest.raises(models.InvalidModelError, match="not a TFLite model"):
-        models.validate_bundle(path)
-
-
-def test_bundle_without_metadata_is_rejected(tmp_path: Path) -> None:
-    path = tmp_path / "bare.task"
-    path.write_bytes(_tiny_bundle(with_metadata=False))
-    with pytest.raises(models.InvalidModelError, match="NormalizationOptions"):
-        models.validate_bundle(path)
-
-
-def test_wrong_shapes_are_rejected(tmp_path: Path) -> None:
-    detector = _tiny_tflite((1, 128, 128, 3), models._DETECTOR_OUTPUTS)
-    path = tmp_path / "odd.task"
-    path.write_bytes(
-        models._aligned_stored_zip(
-            ((models.DETECTOR_MEMBER, detector), (models.LANDMARKS_MEMBER, detector))
-        )
-    )
-    with pytest.raises(models.InvalidModelError, match="input shape"):
-        models.validate_bundle(path)
-
-
-def test_invalid_model_error_is_a_value_error() -> None:
-    assert issubclass(models.InvalidModelError, ValueError)
-    assert issubclass(models.InvalidModelError, models.ModelUnavailableError)
 
 
 # ---- resolve_model -------------------------------------------------------------------------------
@@ -277,8 +157,8 @@ def test_broken_cached_file_is_skipped(cache: Path) -> None:
 def test_failed_verification_leaves_no_partial_file(cache: Path) -> None:
     cache.mkdir(parents=True)
     target = cache / "pose_landmarker_lite.task"
-    with pytest.raises(models._SourceFailed, match="not a valid bundle"):
-        models._install_bytes(b"PK\x03\x04 truncated", target, models._check_built_bundle)
+    with pytest.raises(SourceFailed, match="not a valid bundle"):
+        models._install_bytes(b"PK\x03\x04 truncated", target, models.validate_bundle)
     assert not target.exists()
     assert _leftovers(cache) == []
 
@@ -287,8 +167,8 @@ def test_failed_verification_keeps_the_old_file(cache: Path, tiny_bundle: bytes)
     cache.mkdir(parents=True)
     target = cache / "pose_landmarker_lite.task"
     target.write_bytes(tiny_bundle)
-    with pytest.raises(models._SourceFailed):
-        models._install_bytes(b"junk", target, models._check_built_bundle)
+    with pytest.raises(SourceFailed):
+        models._install_bytes(b"junk", target, models.validate_bundle)
     assert target.read_bytes() == tiny_bundle
     assert _leftovers(cache) == []
 
@@ -325,8 +205,8 @@ def test_download_with_wrong_bytes_leaves_nothing(
     cache.mkdir(parents=True)
     target = cache / "pose_landmarker_lite.task"
     # Right size announced, wrong bytes: only the hash can tell.
-    expected = models._Digest(len(body), "0" * 64)
-    with pytest.raises(models._SourceFailed, match="does not match"):
+    expected = Digest(len(body), "0" * 64)
+    with pytest.raises(SourceFailed, match="does not match"):
         models._install_download(url, target, expected)
     assert not target.exists()
     assert _leftovers(cache) == []
@@ -335,8 +215,8 @@ def test_download_with_wrong_bytes_leaves_nothing(
 def test_download_with_wrong_size_is_refused(cache: Path, http_server: tuple[str, bytes]) -> None:
     url, _ = http_server
     cache.mkdir(parents=True)
-    with pytest.raises(models._SourceFailed, match="expected 123"):
-        models._install_download(url, cache / "x.task", models._Digest(123, "0" * 64))
+    with pytest.raises(SourceFailed, match="expected 123"):
+        models._install_download(url, cache / "x.task", Digest(123, "0" * 64))
     assert _leftovers(cache) == []
 
 
@@ -354,15 +234,13 @@ def _fake_build_factory(bundle: bytes, delay_s: float = 0.0, log: Path | None = 
     return fake_build
 
 
-def test_refused_download_fails_fast_and_falls_through(
+def test_refused_download_falls_through_to_the_build(
     cache: Path, tiny_bundle: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(models, "_URL_TEMPLATE", "http://127.0.0.1:9/{variant}.task")
-    monkeypatch.setattr(models, "_build_offline", _fake_build_factory(tiny_bundle))
+    monkeypatch.setattr(download, "URL_TEMPLATE", "http://127.0.0.1:9/{variant}.task")
+    monkeypatch.setattr(offline_build, "build", _fake_build_factory(tiny_bundle))
     messages: list[str] = []
-    start = time.monotonic()
     model = models.resolve_model(VARIANT, progress=messages.append)
-    assert time.monotonic() - start < 5
     assert model.source == "offline-build"
     assert model.path == cache / "pose_landmarker_lite.task"
     assert any("Download failed" in m for m in messages)
@@ -370,14 +248,12 @@ def test_refused_download_fails_fast_and_falls_through(
 
 def test_all_sources_failing_are_all_named(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def failing_build(variant: str, sources: Path, say: models.Progress) -> bytes:
-        raise models._SourceFailed("npm is not installed")
+        raise SourceFailed("npm is not installed")
 
-    monkeypatch.setattr(models, "_URL_TEMPLATE", "http://127.0.0.1:9/{variant}.task")
-    monkeypatch.setattr(models, "_build_offline", failing_build)
-    start = time.monotonic()
+    monkeypatch.setattr(download, "URL_TEMPLATE", "http://127.0.0.1:9/{variant}.task")
+    monkeypatch.setattr(offline_build, "build", failing_build)
     with pytest.raises(models.ModelUnavailableError) as info:
         models.resolve_model(VARIANT)
-    assert time.monotonic() - start < 5
     message = str(info.value)
     assert "cache (" in message
     assert "download (http://127.0.0.1:9/lite.task): no connection" in message
@@ -392,13 +268,11 @@ def test_silent_server_times_out(cache: Path, monkeypatch: pytest.MonkeyPatch) -
     listener.bind(("127.0.0.1", 0))
     listener.listen(1)
     try:
-        monkeypatch.setattr(models, "_CONNECT_TIMEOUT_S", 0.5)
+        monkeypatch.setattr(download, "CONNECT_TIMEOUT_S", 0.5)
         url = f"http://127.0.0.1:{listener.getsockname()[1]}/m.task"
         cache.mkdir(parents=True)
-        start = time.monotonic()
-        with pytest.raises(models._SourceFailed, match="no answer|no connection"):
-            models._install_download(url, cache / "m.task", models._Digest(1, "0" * 64))
-        assert time.monotonic() - start < 3
+        with pytest.raises(SourceFailed, match="no answer|no connection"):
+            models._install_download(url, cache / "m.task", Digest(1, "0" * 64))
         assert _leftovers(cache) == []
     finally:
         listener.close()
@@ -407,11 +281,11 @@ def test_silent_server_times_out(cache: Path, monkeypatch: pytest.MonkeyPatch) -
 def test_offline_fetch_skips_the_download(
     cache: Path, tiny_bundle: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def no_download(*args: object, **kwargs: object) -> models._Digest:
+    def no_download(*args: object, **kwargs: object) -> Digest:
         raise AssertionError("offline fetch must not download")
 
     monkeypatch.setattr(models, "_install_download", no_download)
-    monkeypatch.setattr(models, "_build_offline", _fake_build_factory(tiny_bundle))
+    monkeypatch.setattr(offline_build, "build", _fake_build_factory(tiny_bundle))
     model = models.fetch_model(VARIANT, offline=True)
     assert model.source == "offline-build"
     # Cached now: a second fetch does no work, --force does it again.
@@ -436,7 +310,7 @@ def test_two_processes_build_once(
 ) -> None:
     log = tmp_path / "builds.log"
     # The delay keeps the first builder busy while the second process asks for the lock.
-    monkeypatch.setattr(models, "_build_offline", _fake_build_factory(tiny_bundle, 1.0, log))
+    monkeypatch.setattr(offline_build, "build", _fake_build_factory(tiny_bundle, 1.0, log))
     ctx = multiprocessing.get_context("fork")
     start = ctx.Event()
     results = ctx.Queue()
@@ -455,29 +329,6 @@ def test_two_processes_build_once(
     models.validate_bundle(target)
     assert target.read_bytes() == tiny_bundle
     assert _leftovers(cache) == []
-
-
-# ---- the zip writer ---------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("sizes", [(1, 1), (4, 8), (5, 7), (0, 3)])
-def test_aligned_zip_round_trips(sizes: tuple[int, int]) -> None:
-    members = (("a_long_name.tflite", b"a" * sizes[0]), ("b.bin", b"b" * sizes[1]))
-    data = models._aligned_stored_zip(members)
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        assert zf.testzip() is None
-        for (name, payload), info in zip(members, zf.infolist(), strict=True):
-            assert zf.read(name) == payload
-            assert (info.header_offset + 30 + len(name)) % 4 == 0
-            assert info.date_time == models._ZIP_DATE_TIME
-
-
-def test_empty_end_record_points_at_itself(tiny_bundle: bytes) -> None:
-    with zipfile.ZipFile(io.BytesIO(tiny_bundle)) as zf:
-        landmarks = zf.read(models.LANDMARKS_MEMBER)
-    record = landmarks[-22:]
-    assert record[:4] == b"PK\x05\x06"
-    assert int.from_bytes(record[16:20], "little") == len(landmarks) - 22
 
 
 # ---- nothing at import time --------------------------------------------------------------------
@@ -523,7 +374,7 @@ def test_cli_list_on_empty_cache(cache: Path) -> None:
 def test_cli_fetch_prints_the_model(
     cache: Path, tiny_bundle: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(models, "_build_offline", _fake_build_factory(tiny_bundle))
+    monkeypatch.setattr(offline_build, "build", _fake_build_factory(tiny_bundle))
     out = io.StringIO()
     code = model_cli.run_models_command(
         _parse(["models", "fetch", "--variant", "lite", "--offline"]), out=out
@@ -540,9 +391,9 @@ def test_cli_fetch_failure_exits_3_without_traceback(
     cache: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     def failing_build(variant: str, sources: Path, say: models.Progress) -> bytes:
-        raise models._SourceFailed("npm is not installed")
+        raise SourceFailed("npm is not installed")
 
-    monkeypatch.setattr(models, "_build_offline", failing_build)
+    monkeypatch.setattr(offline_build, "build", failing_build)
     code = model_cli.run_models_command(_parse(["models", "fetch", "--offline"]))
     assert code == model_cli.EXIT_MODEL_UNAVAILABLE == 3
     err = capsys.readouterr().err

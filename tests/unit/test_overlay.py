@@ -11,7 +11,8 @@ import cv2
 import numpy as np
 import pytest
 
-from posture_cam.live.processor import _BANNER_RGB, LiveProcessor, _draw_banner
+from posture_cam.live.banner import STATUS_RGB, draw_banner
+from posture_cam.live.processor import LiveProcessor
 from posture_cam.media import draw
 from posture_cam.types import Detection
 
@@ -39,7 +40,7 @@ def _banner_drawn(img: np.ndarray, text: str, status: str) -> np.ndarray:
         (tw, th), base = cv2.getTextSize(text, font, size, thick)
     bar = min(th + base + 14, h)
     under = img[h - bar :].copy()
-    cv2.rectangle(img, (0, h - bar), (w, h), _BANNER_RGB.get(status, (90, 90, 90)), -1)
+    cv2.rectangle(img, (0, h - bar), (w, h), STATUS_RGB.get(status, (90, 90, 90)), -1)
     cv2.putText(img, text, (8, h - base - 7), font, size, (255, 255, 255), thick, cv2.LINE_AA)
     return under
 
@@ -66,7 +67,7 @@ def test_pasted_status_bar_equals_drawn_one(status: str, h: int, w: int) -> None
         img = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
         want = img.copy()
         want_under = _banner_drawn(want, text, status)
-        under = _draw_banner(img, text, status)
+        under = draw_banner(img, text, status)
         np.testing.assert_array_equal(img, want)
         np.testing.assert_array_equal(under, want_under)
 

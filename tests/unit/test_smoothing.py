@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from posture_cam.measure.robust import robust_estimate
 from posture_cam.measure.smoothing import (
     DEFAULT_CONFIG,
     EMPTY_SUMMARY,
@@ -16,7 +17,6 @@ from posture_cam.measure.smoothing import (
     Guidance,
     SmoothingConfig,
     WindowSmoother,
-    robust_estimate,
     summarize_window,
     trim_window,
 )

@@ -1,0 +1,34 @@
+"""Encoding pictures for the page, the report and files: JPEG bytes from RGB arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["encode_jpeg"]
+
+
+def encode_jpeg(rgb: np.ndarray, *, quality: int = 88, max_side_px: int | None = None) -> bytes:
+    """JPEG bytes of an ``(H, W, 3)`` uint8 RGB image.
+
+    Args:
+        rgb: the image; it is not changed.
+        quality: JPEG quality, 1-100.
+        max_side_px: downscale (area-averaged) so that the longer side is at most this many
+            pixels; None keeps the size.
+
+    Raises:
+        ValueError: the image could not be encoded (e.g. it is empty).
+    """
+    import cv2  # imported here so that importing this module stays cheap
+
+    h, w = rgb.shape[:2]
+    if max_side_px is not None and max(h, w) > max_side_px:
+        scale = max(h, w) / max_side_px
+        size = (max(1, round(w / scale)), max(1, round(h / scale)))
+        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    ok, buf = cv2.imencode(
+        ".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
+    )
+    if not ok:
+        raise ValueError("could not encode the image as JPEG")
+    return bytes(buf.tobytes())
