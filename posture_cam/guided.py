@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from posture_cam.history.baseline import load_repeatability
+from posture_cam.history.repeatability import load_repeatability
 from posture_cam.landmarks import SIDE_LANDMARKS
 from posture_cam.measure.breathing import (
     DEFAULT_BREATHING_CONFIG,
@@ -27,9 +27,6 @@ from posture_cam.measure.breathing import (
     BreathingOutcome,
     BreathingTrace,
     analyze_breathing,
-    smooth_landmarks,
-    trunk_axis,
-    trunk_thickness_px,
 )
 from posture_cam.measure.calibration import Calibration, load_calibration
 from posture_cam.measure.gates import (
@@ -39,6 +36,7 @@ from posture_cam.measure.gates import (
     check_detection,
     no_person_finding,
 )
+from posture_cam.measure.holds import DEFAULT_RANGE_CONFIG, RangeConfig, TiltSeries
 from posture_cam.measure.thomas import (
     DEFAULT_THOMAS_THRESHOLDS,
     KNEE_FLEXION_PLUS_MINUS_DEG,
@@ -47,13 +45,8 @@ from posture_cam.measure.thomas import (
     ThomasThresholds,
     read_thomas,
 )
-from posture_cam.measure.tilt_range import (
-    DEFAULT_RANGE_CONFIG,
-    RangeConfig,
-    RangeOutcome,
-    TiltSeries,
-    analyze_range,
-)
+from posture_cam.measure.tilt_range import RangeOutcome, analyze_range
+from posture_cam.measure.trunk_outline import smooth_landmarks, trunk_axis, trunk_thickness_px
 from posture_cam.media.video import TimedFrame
 from posture_cam.pipeline import analyze_detection, level_detection
 from posture_cam.pose.detect import PoseDetector

@@ -46,6 +46,7 @@ from posture_cam.types import Detection, Measurement
 
 from .gates import DEFAULT_THRESHOLDS, Finding, GateThresholds, check_detection
 from .geometry import flexion_deg, joint_angle_deg
+from .plain import measurement, number
 
 __all__ = [
     "ThomasThresholds",
@@ -283,9 +284,9 @@ class ThomasSide:
     def to_record(self) -> dict[str, Any]:
         return {
             "side": self.side,
-            "thigh_angle_deg": _m(self.thigh_angle_deg),
-            "knee_flexion_deg": _m(self.knee_flexion_deg),
-            "hugged_trunk_thigh_deg": _r(self.hugged_trunk_thigh_deg),
+            "thigh_angle_deg": measurement(self.thigh_angle_deg),
+            "knee_flexion_deg": measurement(self.knee_flexion_deg),
+            "hugged_trunk_thigh_deg": number(self.hugged_trunk_thigh_deg),
             "thigh_call": self.thigh_call,
             "knee_call": self.knee_call,
             "n_frames": self.n_frames,
@@ -362,8 +363,8 @@ class ThomasResult:
         return {
             "left": None if self.left is None else self.left.to_record(),
             "right": None if self.right is None else self.right.to_record(),
-            "thigh_difference_deg": _m(self.thigh_difference_deg),
-            "knee_difference_deg": _m(self.knee_difference_deg),
+            "thigh_difference_deg": measurement(self.thigh_difference_deg),
+            "knee_difference_deg": measurement(self.knee_difference_deg),
         }
 
 
@@ -391,15 +392,3 @@ def combine_sides(left: ThomasSide | None, right: ThomasSide | None) -> ThomasRe
         diff(left.thigh_angle_deg, right.thigh_angle_deg),
         diff(left.knee_flexion_deg, right.knee_flexion_deg),
     )
-
-
-def _r(x: float | None, digits: int = 3) -> float | None:
-    if x is None or not math.isfinite(x):
-        return None
-    return round(float(x), digits)
-
-
-def _m(m: Measurement | None) -> dict[str, float | None] | None:
-    if m is None:
-        return None
-    return {"value": _r(m.value), "plus_minus": _r(m.plus_minus)}

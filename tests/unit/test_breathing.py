@@ -10,11 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from posture_cam.landmarks import Landmark
-from posture_cam.measure.breathing import (
-    BreathingConfig,
-    BreathingTrace,
+from posture_cam.measure.breathing import BreathingConfig, BreathingTrace, analyze_breathing
+from posture_cam.measure.trunk_outline import (
     TrunkAxis,
-    analyze_breathing,
     smooth_landmarks,
     trunk_axis,
     trunk_thickness_px,

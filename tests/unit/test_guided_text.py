@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from posture_cam.measure.breathing import BreathingResult
+from posture_cam.measure.holds import Hold
 from posture_cam.measure.thomas import ThomasSide
-from posture_cam.measure.tilt_range import Hold, analyze_holds
+from posture_cam.measure.tilt_range import analyze_holds
 from posture_cam.report.checklist import CHECKLIST_ITEMS, Checklist
 from posture_cam.report.guided_text import (
     HOW_TO,

@@ -9,16 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from posture_cam.measure.tilt_range import (
+from posture_cam.measure.holds import (
     POSITIONS,
+    Hold,
     RangeConfig,
     TiltSeries,
-    analyze_holds,
-    analyze_range,
-    assign_positions,
     find_holds,
     measure_hold,
 )
+from posture_cam.measure.tilt_range import analyze_holds, analyze_range, assign_positions
 from posture_cam.types import Measurement
 
 FPS = 15.0
@@ -194,9 +193,7 @@ def test_assign_positions_picks_the_pattern_among_extra_holds() -> None:
 # ----------------------------------------------------------------------------- analysis
 
 
-def held(position: str, tilt: float, lord: float, pm: float = 0.5) -> object:
-    from posture_cam.measure.tilt_range import Hold
-
+def held(position: str, tilt: float, lord: float, pm: float = 0.5) -> Hold:
     return Hold(position, 0.0, 3000.0, 45, Measurement(tilt, pm), Measurement(lord, pm), 0.5, 0.5)
 
 
