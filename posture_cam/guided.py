@@ -37,6 +37,7 @@ from posture_cam.measure.gates import (
     no_person_finding,
 )
 from posture_cam.measure.holds import DEFAULT_RANGE_CONFIG, RangeConfig, TiltSeries
+from posture_cam.measure.plain import finding
 from posture_cam.measure.thomas import (
     DEFAULT_THOMAS_THRESHOLDS,
     KNEE_FLEXION_PLUS_MINUS_DEG,
@@ -85,13 +86,13 @@ class FrameTally:
     reasons: Counter[str] = field(default_factory=Counter)
     examples: dict[str, Finding] = field(default_factory=dict)
 
-    def add(self, person: bool, measured: bool, finding: Finding | None) -> None:
+    def add(self, person: bool, measured: bool, problem: Finding | None) -> None:
         self.n_frames += 1
         self.n_person += int(person)
         self.n_measured += int(measured)
-        if finding is not None and not measured:
-            self.reasons[finding.code] += 1
-            self.examples.setdefault(finding.code, finding)
+        if problem is not None and not measured:
+            self.reasons[problem.code] += 1
+            self.examples.setdefault(problem.code, problem)
 
     @property
     def measured_share(self) -> float:
@@ -147,14 +148,14 @@ def range_frame(
     if not gates.passed or metrics is None:
         return RangeFrame(t_ms, False, np.nan, np.nan, True, gates.blocking[0])
     if not metrics.reliable:
-        finding = Finding(
+        problem = Finding(
             "outline_unreliable",
             "The back outline could not be traced reliably (hair, a loose top or an arm "
             "behind the back can hide it).",
             "Wear a close-fitting top, tie long hair up, and let your arms hang in front of "
             "your back.",
         )
-        return RangeFrame(t_ms, False, np.nan, np.nan, True, finding)
+        return RangeFrame(t_ms, False, np.nan, np.nan, True, problem)
     return RangeFrame(
         t_ms,
         True,
@@ -181,13 +182,9 @@ class RangeRun:
         return {
             "check": "pelvic_tilt_range",
             **self.outcome.to_record(),
-            "findings": [_finding(f) for f in self.findings],
+            "findings": [finding(f) for f in self.findings],
             "frames": self.tally.to_record(),
         }
-
-
-def _finding(f: Finding) -> dict[str, Any]:
-    return {"code": f.code, "severity": f.severity, "message": f.message, "hint": f.hint}
 
 
 def _explain(tally: FrameTally, findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
@@ -319,12 +316,12 @@ def breathing_frame(
     trunk = [i for part in ("shoulder", "hip") for i in SIDE_LANDMARKS[part]]
     axis = trunk_axis(person.xy_px)
     if person.mask is None or axis is None or person.presence[trunk].min() < 0.5:
-        finding = Finding(
+        problem = Finding(
             "trunk_not_visible",
             "The chest and belly are not fully in view.",
             "Keep your whole trunk, from the shoulders to the hips, in the picture, side-on.",
         )
-        return BreathingFrame(t_ms, None, None, None, (0, 0), True, finding)
+        return BreathingFrame(t_ms, None, None, None, (0, 0), True, problem)
     h, w = person.mask.shape
     margin = _CROP_MARGIN_RATIO * axis.length_px
     pts = np.stack([axis.hip_xy_px, axis.shoulder_xy_px])
@@ -384,7 +381,7 @@ class BreathingRun:
         return {
             "check": "breathing",
             **self.outcome.to_record(),
-            "findings": [_finding(f) for f in self.findings],
+            "findings": [finding(f) for f in self.findings],
             "frames": self.tally.to_record(),
         }
 
