@@ -144,7 +144,8 @@ def measure_view(
     """
     gates = check_detection(detection, thresholds)
     person = detection.person
-    if not gates.passed or person is None or not gates.near_side or not gates.facing:
+    side, facing = gates.near_side, gates.facing
+    if not gates.passed or person is None or side is None or facing is None:
         return ViewMeasurement(gates, detection, None, None, None)
     if roll_deg is _FIND_ROLL:
         roll = estimate_roll_deg(rgb, person.mask) if rgb is not None else None
@@ -155,7 +156,6 @@ def measure_view(
     level = level_detection(detection, roll)
     person = level.person
     assert person is not None  # levelling keeps the poses
-    side, facing = gates.near_side, gates.facing
     features = pose_features(person, side, facing)
     picture = rotate_image(rgb, roll) if rgb is not None and roll else rgb
     w = detection.image_size[0]

@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 import numpy as np
 
@@ -173,7 +173,7 @@ class Calibration:
         return cls(variants=variants, info=json.loads(str(a["info"])))
 
 
-def read_calibration(source: BinaryIO) -> Calibration:
+def read_calibration(source: IO[bytes]) -> Calibration:
     """A calibration from an open estimator file (``.npz``, see :meth:`Calibration.to_arrays`)."""
     with np.load(source) as z:
         return Calibration.from_arrays({k: z[k] for k in z.files})

@@ -93,7 +93,8 @@ class OcclusionCues:
 
 
 def _p(xy: np.ndarray, part: str, side: Side) -> np.ndarray:
-    return xy[near_side_index(part, side)]
+    point: np.ndarray = xy[near_side_index(part, side)]
+    return point
 
 
 def _hollow_depth(ys: np.ndarray, xs: np.ndarray, outward: float) -> float:
@@ -129,7 +130,8 @@ def _lab(rgb: np.ndarray) -> np.ndarray:
 def _region_lab(rgb: np.ndarray, sel: np.ndarray) -> np.ndarray | None:
     if sel.sum() < 20:
         return None
-    return np.median(_lab(rgb[sel]), axis=0)
+    median: np.ndarray = np.median(_lab(rgb[sel]), axis=0)
+    return median
 
 
 def _hair_share(
@@ -397,7 +399,10 @@ class OcclusionModel:
         x = cue_inputs(cues)
         if not np.isfinite(x).all():
             return np.full(len(OCCLUDERS), np.nan)
-        return ((x - self.mean) / self.scale) @ self.weights + self.bias - self.thresholds
+        margins: np.ndarray = (
+            ((x - self.mean) / self.scale) @ self.weights + self.bias - self.thresholds
+        )
+        return margins
 
     def findings(self, cues: OcclusionCues) -> tuple[OcclusionFinding, ...]:
         """The occluders found, the clearest first."""
