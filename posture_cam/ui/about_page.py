@@ -89,6 +89,8 @@ def _accuracy() -> None:
         own = cal.variant(v)
         for mode, label in modes:
             tilt, lord = own.error("pelvic_tilt_deg", mode), own.error("lumbar_lordosis_deg", mode)
+            if not tilt.n:  # every occluder found blocks the result: no reading is kept
+                continue
             table.append(
                 {
                     "Pose model": v + (" (photos)" if v == cal.default_variant else ""),
