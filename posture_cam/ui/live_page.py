@@ -30,17 +30,12 @@ import streamlit as st
 
 from posture_cam.live.processor import LiveProcessor
 from posture_cam.live.state import LiveState, live_record
-from posture_cam.pose.models import ModelUnavailableError
 from posture_cam.report.record import METRIC_LABELS
 from posture_cam.report.session import SessionEntry
 from posture_cam.report.wording import format_measure
 from posture_cam.ui import state
 
-from .components import (
-    pattern_badge,
-    render_model_missing,
-    render_photo_tips,
-)
+from .components import obtain_model, pattern_badge, render_photo_tips
 from .history_page import render_save_to_history
 from .photo_page import render_photo_result
 from .webrtc import ice_servers_from_config
@@ -190,11 +185,9 @@ def _live_status(s: LiveState, live: bool) -> None:
 def _render_live(variant: str) -> None:
     from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-    try:
-        proc = state.live_processor(variant)
-    except ModelUnavailableError as err:
-        render_model_missing(variant, err, key="live_fetch_model")
+    if not obtain_model(variant):
         return
+    proc = state.live_processor(variant)
     video, panel = st.columns([3, 2], gap="large")
     with video:
         webrtc_streamer(

@@ -18,14 +18,13 @@ import streamlit as st
 from posture_cam.media.encode import encode_jpeg
 from posture_cam.pipeline import analyze_file, draw_analysis
 from posture_cam.pose.detect import PoseDetector
-from posture_cam.pose.models import ModelUnavailableError
 from posture_cam.report.record import ResultRecord, photo_record
 from posture_cam.report.session import SessionEntry
 from posture_cam.ui import state
 
 from .components import (
+    obtain_model,
     render_exercises,
-    render_model_missing,
     render_photo_guidance,
     render_photo_tips,
     render_result_card,
@@ -272,11 +271,10 @@ def _model_settings() -> None:
 
 
 def _detector_or_help() -> PoseDetector | None:
+    if not obtain_model(state.model_variant()):
+        return None
     try:
         return state.photo_detector()
-    except ModelUnavailableError as err:
-        render_model_missing(state.model_variant(), err, key="photo_fetch_model")
-        return None
     except Exception as exc:  # noqa: BLE001 - a broken model file must not crash the page
         log.exception("could not start the pose detector")
         st.error(f"The pose detector could not start ({type(exc).__name__}: {exc}).")

@@ -37,6 +37,7 @@ __all__ = [
     "KEY_LIVE_MODE",
     "KEY_LIVE_PROCESSOR",
     "KEY_LIVE_VARIANT",
+    "KEY_MODEL_FAILURES",
     "KEY_PHOTO_CACHE",
     "KEY_REPORT_PDF",
     "KEY_SESSION",
@@ -60,6 +61,8 @@ KEY_SESSION = "posture_cam.session"
 KEY_VARIANT = "posture_cam.model_variant"
 KEY_DETECTOR = "posture_cam.photo_detector"
 KEY_PHOTO_CACHE = "posture_cam.photo_cache"
+# Pose models that could not be obtained in this session: variant -> what was tried.
+KEY_MODEL_FAILURES = "posture_cam.model_failures"
 # The live page: its processor, model and mode (widgets), the result "Keep" added last
 # ((name, title) and its SessionEntry.entry_id), and the snapshot kept last.
 KEY_LIVE_PROCESSOR = "posture_cam.live_processor"
@@ -117,8 +120,8 @@ def set_model_variant(variant: str) -> None:
 def photo_detector() -> PoseDetector:
     """This session's IMAGE-mode detector for :func:`model_variant`, created on first use.
 
-    The model is taken from the local cache only: the app makes no network connection on
-    its own (the page offers to fetch a missing model).
+    The model is taken from the local cache only (the page obtains a missing one first,
+    :func:`posture_cam.ui.components.obtain_model`).
 
     Raises:
         posture_cam.pose.models.ModelUnavailableError: the model is not in the local cache.
