@@ -11,7 +11,6 @@ what the app does.
 from __future__ import annotations
 
 import importlib.metadata
-from dataclasses import fields
 
 import streamlit as st
 
@@ -81,37 +80,34 @@ def _accuracy() -> None:
         {r.variant for r in rows},
         key=lambda v: _VARIANT_ORDER.index(v) if v in _VARIANT_ORDER else 99,
     )
-    table = []
-    for v in variants:
-        tilt = next(r for r in rows if r.variant == v and r.metric == "pelvic_tilt_deg")
-        lord = next(r for r in rows if r.variant == v and r.metric == "lumbar_lordosis_deg")
-        table.append(
-            {
-                "Pose model": v + (" (default for photos)" if v == "full" else ""),
-                "Pelvic tilt: mean error": f"{tilt.mae_deg:.1f}°",
-                "Pelvic tilt: 95 % of errors below": f"{tilt.p95_deg:.1f}°",
-                "Lower-back curve: mean error": f"{lord.mae_deg:.1f}°",
-                "Lower-back curve: 95 % of errors below": f"{lord.p95_deg:.1f}°",
-            }
-        )
-    st.dataframe(table, hide_index=True, width="stretch")
-    st.markdown(
-        "Measured by the accuracy bench on **synthetic** side views whose true angles are "
-        "known (rendered 3D bodies), using only images held out from fitting. The mean error "
-        "is the ± printed with each angle. Real photos (clothes, hair, lighting, phone "
-        "cameras) have not been measured against X-rays or skin markers and are likely less "
-        "accurate, so treat a difference of a few degrees between two photos as noise."
+
+    def cell(metric: str, variant: str) -> str:
+        r = next(r for r in rows if r.variant == variant and r.metric == metric)
+        return f"± {r.mae_deg:.1f}° (95 % under {r.p95_deg:.1f}°)"
+
+    # Three short columns: the table must fit the page, a phone's included.
+    st.table(
+        {
+            "Pose model": [v + (" (photos)" if v == "full" else "") for v in variants],
+            "Pelvic tilt": [cell("pelvic_tilt_deg", v) for v in variants],
+            "Lower-back curve": [cell("lumbar_lordosis_deg", v) for v in variants],
+        },
+        hide_index=True,
     )
-    st.caption(
-        f"Data: {cal.info.get('data', 'the synthetic dev set')}. Split: "
-        f"{cal.info.get('split', 'fixed')}. Method: {cal.info.get('method', 'see bench/')}."
+    st.markdown(
+        "The ± is the mean error, measured on **synthetic** side views whose true angles are "
+        "known (rendered 3D bodies) and that were not used to set the method up; 95 % of "
+        "the errors were smaller than the figure in brackets. Real photos (clothes, hair, "
+        "lighting, phone cameras) have not been measured against X-rays or skin markers and "
+        "are likely less accurate, so treat a difference of a few degrees between two photos "
+        "as noise."
     )
     default = str(cal.info.get("default_variant", "full"))
     others = [v for v in _VARIANT_ORDER if v not in variants]
     if others:
         st.caption(
             f"The {', '.join(others)} model{'s use' if len(others) > 1 else ' uses'} the "
-            f"{default} model's calibration and error figures; not measured separately."
+            f"{default} model's error figures; not measured separately."
         )
 
 
@@ -157,7 +153,6 @@ def _thresholds() -> None:
             f"{g.max_knee_flexion_deg:.0f}°, feet under the hips.\n"
             "- One person: a second well-visible person makes the picture inconclusive."
         )
-        st.caption(f"{len(fields(g))} thresholds in posture_cam/gates.py (GateThresholds).")
 
 
 def repeatability_rows() -> list[dict[str, str]]:
@@ -194,7 +189,7 @@ def _change() -> None:
     st.dataframe(repeatability_rows(), hide_index=True, width="stretch")
     info = load_repeatability().info
     st.caption(
-        "Bench: each synthetic side view measured again after small changes of the same "
+        "Measured by checking each synthetic side view again after small changes of the same "
         "still picture (re-encoding, ±2 % scale, 1–2 px shift, ±0.5° rotation). That is the "
         "pipeline's noise only, not standing again or moving the camera, so these are lower "
         "bounds: take three checks on your first day, stepping away in between, and your "
@@ -272,6 +267,7 @@ def render_about_page() -> None:
     )
     st.caption(DISCLAIMER)
     st.caption(
-        "Pose models: BlazePose GHUM 3D and the BlazePose detector, © Google LLC, Apache-2.0 "
-        "(see posture_cam/LICENSES)."
+        "Pose models: BlazePose GHUM 3D and the BlazePose detector, © Google LLC, under the "
+        "Apache License 2.0; the licence text, and a note of the metadata added when the app "
+        "builds a model itself, come with posture_cam (its LICENSES folder)."
     )
