@@ -83,18 +83,19 @@ def render_result_card(record_or_parts: RecordOrParts, *, show_table: bool = Tru
 
     color = PATTERN_COLORS.get(a.pattern, "gray")
     st.markdown(f"### :{color}[{a.title}]")
-    c1, c2, c3 = st.columns(3)
+    if a.pattern != "inconclusive":
+        st.markdown(
+            f"Confidence **{confidence_text(record)}**",
+            help="How likely the call stays the same given the measurement error.",
+        )
+    # Two numbers a row: three big values side by side were cut off on a laptop screen.
+    c1, c2 = st.columns(2)
     c1.metric(
-        "Confidence",
-        confidence_text(record),
-        help="How likely the call stays the same given the measurement error.",
-    )
-    c2.metric(
         "Pelvic tilt",
         format_measure(record.pelvic_tilt, "°", decimals=0),
         help="ASIS–PSIS angle, + = tipped forward (anterior).",
     )
-    c3.metric(
+    c2.metric(
         "Lower-back curve",
         format_measure(record.lumbar_lordosis, "°", decimals=0),
         help="Surface lordosis between the L1 and S1 levels; larger = deeper hollow.",

@@ -102,7 +102,8 @@ def test_components_render_a_record_and_guidance(
         default_timeout=30,
     ).run()
     assert not at.exception
-    assert at.metric[0].label == "Confidence"
+    assert [m.label for m in at.metric] == ["Pelvic tilt", "Lower-back curve"]
+    assert any(m.value.startswith("Confidence **") for m in at.markdown)
     assert any("Increased curve" in m.value for m in at.markdown)
     assert "not a side view" in at.warning[0].value
 
