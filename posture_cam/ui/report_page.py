@@ -4,9 +4,10 @@ The files are built in memory; nothing is written on the server. The PDF is buil
 set of kept results (and saved checks) and reused across reruns.
 
 When a history file exists (:func:`posture_cam.history.store.default_history_path`), the page and
-the PDF also show the trend and the latest check's change from the baseline (the default
-baseline: the first good checks). Viewing the report never creates a history file: it is
-read only if it is already there.
+the PDF also show the trend and the latest check's change from the baseline: the one picked
+on the History page in this session (:func:`posture_cam.ui.state.history_baseline`), else the
+first good checks. Viewing the report never creates a history file: it is read only if it is
+already there.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 import streamlit as st
 
+from posture_cam.history.baseline import DEFAULT_BASELINE_N, assess_history
 from posture_cam.history.store import HistoryStore, default_history_path
 from posture_cam.history.trend import Trend, compute_trend
 from posture_cam.report.pdf import build_pdf
@@ -54,8 +56,11 @@ def summary_rows(session: Session) -> list[dict[str, Any]]:
     return rows
 
 
-def load_history_trend() -> Trend | None:
-    """The trend of the saved checks, or None when there is no history (or it is empty).
+def load_history_trend(
+    n: int = DEFAULT_BASELINE_N, since: datetime | None = None, until: datetime | None = None
+) -> Trend | None:
+    """The trend of the saved checks against a baseline (the first ``n`` good checks, or
+    those from ``since`` to ``until``), or None when there is no history (or it is empty).
 
     Reads the history file only if it already exists: opening a store would create it.
 
@@ -67,7 +72,9 @@ def load_history_trend() -> Trend | None:
         return None
     with HistoryStore(path) as store:
         checks = store.list()
-    return compute_trend(checks) if checks else None
+    if not checks:
+        return None
+    return compute_trend(checks, report=assess_history(checks, n=n, since=since, until=until))
 
 
 def history_summary_markdown(trend: Trend) -> list[str]:
@@ -99,6 +106,7 @@ def _pdf_bytes(session: Session, trend: Trend | None) -> bytes:
     ids = (
         tuple(e.entry_id for e in session.entries),
         tuple(p.check_id for p in trend.patterns) if trend is not None else (),
+        state.history_baseline(),
     )
     cached = st.session_state.get(state.KEY_REPORT_PDF)
     if cached is not None and cached[0] == ids:
@@ -110,7 +118,7 @@ def _pdf_bytes(session: Session, trend: Trend | None) -> bytes:
 
 def _history_trend() -> Trend | None:
     try:
-        return load_history_trend()
+        return load_history_trend(*state.history_baseline())
     except Exception as exc:  # noqa: BLE001 - the report of this session still works
         log.exception("history could not be read for the report")
         st.warning(
@@ -126,7 +134,7 @@ def _render_history(trend: Trend) -> None:
     st.caption(
         f"From the history on this computer (`{default_history_path()}`). The PDF "
         "includes this, a chart and your last checks; **History** shows every check "
-        "and lets you choose the baseline."
+        "and lets you choose the baseline (this report follows that choice)."
     )
 
 

@@ -16,10 +16,12 @@ their widgets.
 from __future__ import annotations
 
 from collections import OrderedDict
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import streamlit as st
 
+from posture_cam.history.baseline import DEFAULT_BASELINE_N
 from posture_cam.pose.detect import DetectorOptions, PoseDetector
 from posture_cam.pose.lifecycle import OwnedDetector
 from posture_cam.pose.models import DEFAULT_VARIANT, VARIANTS, resolve_model
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KEY_DETECTOR",
+    "KEY_HISTORY_BASELINE",
     "KEY_HISTORY_CONFIRM_ALL",
     "KEY_HISTORY_SAVED",
     "KEY_LIVE_LAST_KEPT",
@@ -48,11 +51,13 @@ __all__ = [
     "PHOTO_VARIANTS",
     "close_photo_detector",
     "get_session",
+    "history_baseline",
     "live_processor",
     "live_variant",
     "model_variant",
     "photo_cache",
     "photo_detector",
+    "set_history_baseline",
     "set_model_variant",
 ]
 
@@ -74,6 +79,8 @@ KEY_SNAPSHOT_KEPT = "posture_cam.snapshot_kept"
 # "Save to history" controls: widget key -> saved check id; the "delete all" confirmation.
 KEY_HISTORY_SAVED = "posture_cam.history_saved"
 KEY_HISTORY_CONFIRM_ALL = "history_confirm_all"
+# The baseline picked on the History page, (n, since, until); the Report page uses it too.
+KEY_HISTORY_BASELINE = "posture_cam.history_baseline"
 # The report page's PDF and what it was built from.
 KEY_REPORT_PDF = "posture_cam.report_pdf"
 
@@ -135,6 +142,18 @@ def photo_detector() -> PoseDetector:
     owned = OwnedDetector(PoseDetector(DetectorOptions(model.path, mode="image", variant=variant)))
     st.session_state[KEY_DETECTOR] = owned
     return owned.detector
+
+
+def history_baseline() -> tuple[int, datetime | None, datetime | None]:
+    """The baseline picked on the History page in this session: (the first n good checks,
+    or the checks from ``since`` to ``until``); the first 3 when none was picked."""
+    picked = st.session_state.get(KEY_HISTORY_BASELINE)
+    return picked if picked is not None else (DEFAULT_BASELINE_N, None, None)
+
+
+def set_history_baseline(n: int, since: datetime | None, until: datetime | None) -> None:
+    """Remember the History page's baseline for the rest of the session."""
+    st.session_state[KEY_HISTORY_BASELINE] = (n, since, until)
 
 
 def close_photo_detector() -> None:
