@@ -27,6 +27,7 @@ from posture_cam.measure.calibration import load_calibration
 from posture_cam.measure.classify import THRESHOLDS
 from posture_cam.measure.gates import DEFAULT_THRESHOLDS
 from posture_cam.report.exercises import DISCLAIMER, EVIDENCE_NOTE
+from posture_cam.report.record import METRIC_LABELS
 from posture_cam.report.wording import MEANING_NOTES, accuracy_rows, minus
 
 __all__ = ["conventions_table", "render_about_page", "repeatability_rows"]
@@ -71,6 +72,17 @@ def conventions_table(doc: str | None = None) -> list[dict[str, str]]:
 
 
 _VARIANT_ORDER = ("full", "lite", "heavy")
+
+
+def _for_people(row: dict[str, str]) -> dict[str, str]:
+    """A conventions row with the measure's name as the results show it, not the code's."""
+    first, *_ = row
+    name = row[first]
+    label = METRIC_LABELS[name][0] if name in METRIC_LABELS else _OTHER_NAMES.get(name, name)
+    return {"Measure": label, **{k: v for k, v in row.items() if k != first}}
+
+
+_OTHER_NAMES = {"camera_roll_deg": "Camera roll (+ = turned clockwise)"}
 
 
 def _accuracy() -> None:
@@ -219,7 +231,7 @@ def render_about_page() -> None:
     )
     rows = conventions_table()
     if rows:
-        st.dataframe(rows, hide_index=True, width="stretch")
+        st.table([_for_people(r) for r in rows], hide_index=True)
     else:
         st.code(geometry.__doc__ or "", language="text")
     st.markdown("\n".join(f"- {n}" for n in MEANING_NOTES))

@@ -25,6 +25,7 @@ from posture_cam.report.record import ResultRecord, result_record
 from posture_cam.report.wording import (
     PATTERN_COLORS,
     PHOTO_TIPS,
+    MetricRow,
     confidence_text,
     format_measure,
     is_read_error,
@@ -112,11 +113,20 @@ def render_result_card(record_or_parts: RecordOrParts, *, show_table: bool = Tru
 
     rows = metric_rows(record)
     if show_table and rows:
-        st.dataframe(
-            [{"Measure": r.label, "Value": r.value, "± typical error": r.plus_minus} for r in rows],
+        # Two columns that wrap: a grid of three scrolled sideways on a phone.
+        st.table(
+            [
+                {"Measure": r.label, "Value ± typical error": f"{r.value} {r.plus_minus}"}
+                for r in rows
+            ],
             hide_index=True,
-            width="stretch",
         )
+
+
+def _with_error(row: MetricRow) -> str:
+    if row.raw_value is None or row.raw_plus_minus is None:
+        return row.value
+    return f"{row.value} {row.plus_minus}"
 
 
 def _exercise_body(ex: Exercise) -> str:
