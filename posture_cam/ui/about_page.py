@@ -79,7 +79,9 @@ def _for_people(row: dict[str, str]) -> dict[str, str]:
     first, *_ = row
     name = row[first]
     label = METRIC_LABELS[name][0] if name in METRIC_LABELS else _OTHER_NAMES.get(name, name)
-    return {"Measure": label, **{k: v for k, v in row.items() if k != first}}
+    # The other headings come from the README's table ("points", "0° and sign").
+    rest = {k[:1].upper() + k[1:]: v for k, v in row.items() if k != first}
+    return {"Measure": label, **rest}
 
 
 _OTHER_NAMES = {"camera_roll_deg": "Camera roll (+ = turned clockwise)"}
@@ -126,7 +128,8 @@ def _accuracy() -> None:
 def _thresholds() -> None:
     t = THRESHOLDS
     norms = (t.pelvic_tilt, t.lumbar_lordosis)
-    st.dataframe(
+    # A table that wraps: on a phone a data grid would cut the last columns off.
+    st.table(
         [
             {
                 "Measure": n.label[:1].upper() + n.label[1:],
@@ -137,7 +140,6 @@ def _thresholds() -> None:
             for n in norms
         ],
         hide_index=True,
-        width="stretch",
     )
     st.caption(
         "Sources: " + " · ".join(f"{n.label[:1].upper() + n.label[1:]}: {n.source}" for n in norms)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
 
 import streamlit as st
 
@@ -28,7 +27,7 @@ from posture_cam.ui import state
 
 from .components import pattern_badge
 
-__all__ = ["history_summary_markdown", "load_history_trend", "render_report_page", "summary_rows"]
+__all__ = ["entry_markdown", "history_summary_markdown", "load_history_trend", "render_report_page"]
 
 log = logging.getLogger(__name__)
 
@@ -37,23 +36,18 @@ def _when(e: SessionEntry) -> str:
     return e.created.astimezone().strftime("%H:%M:%S")
 
 
-def summary_rows(session: Session) -> list[dict[str, Any]]:
-    """One row per kept result: time, source, picture, pattern, confidence, tilt, curve."""
-    rows = []
-    for e in session.entries:
-        rec = e.record
-        rows.append(
-            {
-                "Time": _when(e),
-                "Source": "Photo" if e.source == "photo" else "Live",
-                "Picture": e.name,
-                "Pattern": rec.assessment.title,
-                "Confidence": confidence_text(rec),
-                "Pelvic tilt": format_measure(rec.pelvic_tilt, "°", decimals=0),
-                "Lower-back curve": format_measure(rec.lumbar_lordosis, "°", decimals=0),
-            }
-        )
-    return rows
+def entry_markdown(index: int, e: SessionEntry) -> str:
+    """One kept result for its card: name, source and time, pattern and confidence, and
+    the two angles with their ±, in lines that wrap on a phone (a table would not)."""
+    rec = e.record
+    source = "photo" if e.source == "photo" else "live camera"
+    return (
+        f"**{index}. {e.name}** · {source} · {_when(e)}\n\n"
+        f"{pattern_badge(e.pattern, rec.assessment.title)} "
+        f"confidence {confidence_text(rec)}\n\n"
+        f"Pelvic tilt **{format_measure(rec.pelvic_tilt, '°', decimals=0)}** · lower-back "
+        f"curve **{format_measure(rec.lumbar_lordosis, '°', decimals=0)}**"
+    )
 
 
 def load_history_trend(
@@ -173,7 +167,6 @@ def render_report_page() -> None:
                 "and it is gone, unless you download it."
             )
         )
-        st.dataframe(summary_rows(session), hide_index=True, width="stretch")
 
     if trend is not None:
         _render_history(trend)
@@ -228,17 +221,11 @@ def render_report_page() -> None:
 
     st.subheader("Kept results")
     for i, e in enumerate(session.entries, start=1):
-        rec = e.record
         with st.container(border=True):
             cols = st.columns([1, 4, 1], vertical_alignment="center")
             if e.overlay_jpeg:
                 cols[0].image(e.overlay_jpeg, width="stretch")
-            source = "photo" if e.source == "photo" else "live camera"
-            cols[1].markdown(
-                f"**{i}. {e.name}** · {source} · {_when(e)}\n\n"
-                f"{pattern_badge(e.pattern, rec.assessment.title)} "
-                f"confidence {confidence_text(rec)}"
-            )
+            cols[1].markdown(entry_markdown(i, e))
             cols[2].button(
                 "Remove",
                 key=f"remove_{e.entry_id}",
