@@ -305,8 +305,8 @@ def history_section(pdf: FPDF, trend: Trend) -> None:
             sources = sorted({ch.sem_source for ch in changes.values() if ch.sem_source})
             note = (
                 f"Latest check: #{cid}, {when}. Its smallest detectable change allows for "
-                "how repeatable both this check and the baseline are (this check: "
-                f"{', '.join(sources) or 'measured repeatability'})."
+                "how repeatable both this check and the baseline are (this check's "
+                f"repeatability: {'; '.join(sources) or 'as measured'})."
             )
         para(pdf, note, size=8.5, color=MUTED, h=4.3)
     gap(pdf, 5)

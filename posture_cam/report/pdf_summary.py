@@ -200,7 +200,7 @@ def _history(pdf: FPDF, trend: Trend) -> None:
     values = ", ".join(
         f"{mt.name} {b.values[m]:.1f}°" for m, mt in trend.metrics.items() if m in b.values
     )
-    para(pdf, f"{checks}. Your baseline ({b.describe()}): {values}.", size=8.8, h=4.4)
+    para(pdf, f"{checks}. Your baseline, the {b.describe()}: {values}.", size=8.8, h=4.4)
     latest = trend.latest_changes()
     if latest is None or latest[0] in b.check_ids:
         para(pdf, "Your latest check is part of the baseline.", size=8.8, h=4.4)

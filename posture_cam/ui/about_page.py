@@ -195,7 +195,7 @@ def _change() -> None:
         "against it counts as a **real change** only when it is larger than the **smallest "
         "detectable change**, SDC95 = 1.96 · √2 · SEM; anything smaller is **within noise**. "
         "The SEM is the spread of repeated checks of a person who did not change. It comes "
-        "from the repeatability bench below or from your own repeated checks on the same day "
+        "from the repeatability measured below or from your own repeated checks on the same day "
         "(same label), whichever is larger; a live check also counts the spread of its "
         "smoothing window. When a check and the baseline have different SEMs, the SDC is "
         "1.96 · √(check SEM² + baseline SEM²)."
