@@ -112,7 +112,7 @@ def _metrics_shapes(metrics: PostureMetrics, scale: float) -> _MetricsShapes:
                 chords.append((_pt(a - d, scale), _pt(b + d, scale), name))
     texts = (
         f"Pelvic tilt {_degrees(metrics.pelvic_tilt_deg)}",
-        f"Lumbar curve {_degrees(metrics.lumbar_lordosis_deg)}",
+        f"Lower-back curve {_degrees(metrics.lumbar_lordosis_deg)}",
         f"Trunk {_angle(metrics.trunk_inclination_deg.value, 0, sign=True)}  "
         f"Hip {_angle(metrics.hip_angle_deg.value, 0)}",
     )

@@ -30,6 +30,7 @@ from posture_cam.history.baseline import DEFAULT_BASELINE_N, METRIC_NAMES, TRACK
 from posture_cam.history.store import Check, HistoryError, HistoryStore, default_history_path
 from posture_cam.history.trend import Trend, compute_trend
 from posture_cam.report.session import SessionEntry
+from posture_cam.report.wording import minus
 from posture_cam.ui import state
 
 __all__ = [
@@ -154,10 +155,12 @@ def history_table_rows(checks: list[Check], trend: Trend) -> list[dict[str, Any]
         for metric in TRACKED:
             m = c.metric(metric)
             name = METRIC_NAMES[metric].capitalize()
-            row[name] = f"{m.value:.1f}° ± {m.plus_minus:.1f}°" if c.good and m is not None else "–"
+            row[name] = (
+                minus(f"{m.value:.1f}° ± {m.plus_minus:.1f}°") if c.good and m is not None else "–"
+            )
             ch = (changes.get(c.id) or {}).get(metric)
             row[f"{name} vs baseline"] = (
-                "baseline" if c.id in base_ids else ch.short_text() if ch else "–"
+                "baseline" if c.id in base_ids else minus(ch.short_text()) if ch else "–"
             )
         row["Picture"] = "kept" if c.has_image else ""
         row["Note"] = c.note or ""
