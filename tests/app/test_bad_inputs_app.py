@@ -2,7 +2,7 @@
 
 All files go up in one upload (the page takes several at once and gives each its own box),
 so one AppTest run covers the corpus; the checks then read each file's box. Files whose
-extension the uploader does not offer (.txt, .pdf, .gif) are uploaded under an image name,
+extension the uploader does not offer (.txt, .pdf) are uploaded under an image name,
 which is how such bytes reach the page: the browser's file picker filters by extension.
 """
 
