@@ -158,8 +158,17 @@ def save_to_history(page: Any, label: str) -> None:
     """Save the result on the page to history with a label and its picture."""
     # Streamlit keeps a hidden copy of a popover's button (display: none) beside it.
     button = page.get_by_test_id("stPopoverButton").filter(has_text="Save to history", visible=True)
-    button.first.click()
-    page.get_by_label("Label (optional)").fill(label)
+    field = page.get_by_label("Label (optional)")
+    # A click that lands while the page reruns (just after "Keep") can be lost: click again.
+    for attempt in range(3):
+        button.first.click()
+        try:
+            expect(field).to_be_visible(timeout=5_000)
+            break
+        except AssertionError:
+            if attempt == 2:
+                raise
+    field.fill(label)
     page.get_by_text("Also keep the picture").click()
     page.get_by_role("button", name="Save", exact=True).click()
     saved = page.get_by_role("button", name=re.compile(r"Saved to history \(#\d+\)"))
