@@ -5,7 +5,7 @@ Exit codes (also in the README):
     1  at least one picture was read but could not be measured (a quality gate said why)
     2  usage error: bad arguments, or no picture files found
     3  no pose model is available (see ``posture-cam models fetch``)
-    4  at least one file could not be read as an image
+    4  at least one file could not be read as an image (``check``: the video)
     5  the history file could not be used (``analyze --save``, ``history``)
 """
 
@@ -57,6 +57,7 @@ OVERLAY_JPEG_QUALITY = 90
 def build_parser() -> argparse.ArgumentParser:
     from posture_cam.pose.models import DEFAULT_VARIANT, VARIANTS
 
+    from .check import add_check_parser
     from .history import add_history_parser, add_save_arguments
     from .models import add_models_parser
 
@@ -110,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_save_arguments(an)
     add_models_parser(sub)
     add_history_parser(sub)
+    add_check_parser(sub)
     return parser
 
 
@@ -220,6 +222,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .history import run_history_command
 
         return run_history_command(args)
+    if args.command == "check":
+        from .check import run_check_command
+
+        return run_check_command(args)
     from .models import run_models_command
 
     return run_models_command(args)
