@@ -92,8 +92,10 @@ def print_skipped(inputs: Inputs, out: TextIO, width: int) -> None:
     if inputs.videos:
         n = len(inputs.videos)
         text = (
-            f"Skipped {n} video{'s' if n != 1 else ''} (the command line reads photos; the "
-            "app's Live check measures from a camera): " + ", ".join(inputs.videos) + "."
+            f"Skipped {n} video{'s' if n != 1 else ''} (analyze reads photos; "
+            "'posture-cam check range|breathing VIDEO' measures a guided check on a video): "
+            + ", ".join(inputs.videos)
+            + "."
         )
         print_wrapped(out, text, width)
     n = len(inputs.others)

@@ -109,4 +109,5 @@ def test_inputs_are_named_relative_to_the_folder_and_skips_are_named(tmp_path: P
     print_skipped(inputs, out, 80)
     said = out.getvalue()
     assert "Skipped 2 videos" in said and "clip.MOV, walk.mp4" in said
+    assert "posture-cam check" in " ".join(said.split())  # where videos are measured
     assert "Skipped (not a picture): notes.txt." in said and ".hidden" not in said
