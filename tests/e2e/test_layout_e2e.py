@@ -49,6 +49,9 @@ CUT_OFF_JS = """
   const main = document.querySelector('[data-testid="stMain"]');
   for (const root of main.querySelectorAll(selector)) {
     if (root.getClientRects().length === 0) continue;  // not shown
+    // The icon buttons a data grid shows while the pointer rests on it (Streamlit's own
+    // toolbar, no label): the pointer left there by a click can bring them up at any time.
+    if (root.dataset.testid === "stBaseButton-elementToolbar") continue;
     const box = root.getBoundingClientRect();
     // Off the screen sideways: the page would have to be scrolled or zoomed to read it.
     if (box.left < -1 || box.right > screenWidth + 1) {
