@@ -91,7 +91,7 @@ def sdc95(sem: float) -> float:
 
 @dataclass(frozen=True)
 class SemEstimate:
-    """A SEM (degrees) and where it came from ("bench", "live window", "your repeats")."""
+    """A SEM (degrees) and where it came from, in words the report shows to people."""
 
     value: float
     source: str
@@ -122,17 +122,17 @@ class NoiseModel:
         """The SEM for one check: the largest of the available estimates."""
         best = SemEstimate(
             self.repeatability.bench_sem(metric, check.variant, check.source),
-            f"bench ({check.source}, {check.variant} model)",
+            f"measured for {check.source} checks with the {check.variant} model",
         )
         m = check.metric(metric)
         cal = (self.calibration_pm.get(check.variant) or {}).get(metric)
         if check.source == "live" and m is not None and cal is not None:
             sd = live_window_sd(m.plus_minus, cal)
             if sd > best.value:
-                best = SemEstimate(sd, "live window spread")
+                best = SemEstimate(sd, "the spread of the live window")
         change = (self.change_sem.get(check.variant) or {}).get(metric)
         if change is not None and change > best.value:
-            best = SemEstimate(change, f"measured change error ({check.variant} model)")
+            best = SemEstimate(change, f"the measured error of a change ({check.variant} model)")
         mine = self.personal.get(metric)
         if mine is not None and mine > best.value:
             best = SemEstimate(mine, "your repeated checks on the same day")

@@ -81,8 +81,10 @@ THRESHOLDS = Thresholds(
         # Our ASIS/PSIS skin points (the synthetic ground truth's) read 5° on an average
         # neutral body (rest pose, 5.1 ± 2.7° over the dev set); palpated markers read 13°.
         offset_to_ours=-8.0,
-        source="ASIS-PSIS angle in standing adults 13 ± 5° (DESIGN.md norms); "
-        "offset −8° to our skin-marker zero (synthetic neutral bodies: 5°)",
+        source="ASIS–PSIS angle 13 ± 5° (range 0–23°) in 30 pelves, Preece et al. 2008, "
+        "“Variation in pelvic morphology may prevent the identification of anterior pelvic "
+        "tilt”, J Man Manip Ther 16(2):113–117; shifted by −8° to our scale, on which "
+        "average neutral bodies read 5°",
     ),
     lumbar_lordosis=Norm(
         metric="lumbar_lordosis_deg",
@@ -92,8 +94,11 @@ THRESHOLDS = Thresholds(
         # Our L1/S1 chords (±2 % of height) on the mid-back read 23° on an average neutral
         # body (rest pose over the dev set: 23.0 ± 5.5°); DIERS-style surface lordosis 42°.
         offset_to_ours=-19.0,
-        source="surface lordosis in standing adults 42 ± 13° (DESIGN.md norms); "
-        "offset −19° to our L1/S1 chord convention (synthetic neutral bodies: 23°)",
+        source="standing lumbar curve 42 ± 13° measured on the skin with a flexible ruler "
+        "in 2,497 people without symptoms, Rajabi, Plandowska & Bayattork, “Normative "
+        "values of non-radiological surface measurement of the lumbar lordosis curvature "
+        "in the standing position”, Asian Spine J (doi 10.31616/asj.2024.0317); shifted by "
+        "−19° to our scale, on which average neutral bodies read 23°",
     ),
 )
 
@@ -278,15 +283,16 @@ def classify_values(
         p_call = _phi((z - t.pattern_z) / sd_z)
         summary = (
             "Your lower back curves more than typical and the pelvis tips forward: "
-            'the pattern the article links to a tight psoas ("duck butt").'
+            "the pattern the physiotherapy article on the psoas links to a tight psoas "
+            '("duck butt").'
         )
     elif z < -t.pattern_z:
         pattern = "flattened"
         p_call = _phi((-t.pattern_z - z) / sd_z)
         summary = (
             "Your lower back is flatter than typical and the pelvis tucks under: "
-            "the pattern the article links to a weak or overstretched psoas "
-            '("flat butt").'
+            "the pattern the physiotherapy article on the psoas links to a weak or "
+            'overstretched psoas ("flat butt").'
         )
     else:
         pattern = "neutral"
