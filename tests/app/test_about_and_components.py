@@ -66,9 +66,12 @@ def test_about_page_shows_bench_numbers_evidence_and_privacy() -> None:
     tilt, lordosis = load_calibration().for_variant("full")
     accuracy = next(t.value for t in at.table if "Pelvic tilt" in t.value.columns)
     assert list(accuracy.columns) == ["Pose model", "Pelvic tilt", "Lower-back curve"]
-    full = accuracy[accuracy["Pose model"] == "full (photos)"].iloc[0]
+    full = accuracy[accuracy["Pose model"] == "photos: one picture"].iloc[0]
     assert full["Pelvic tilt"].startswith(f"± {tilt.mae:.1f}°")
     assert f"95 % under {lordosis.p95_abs_error:.1f}°" in full["Lower-back curve"]
+    change = load_calibration().variant("full").error("pelvic_tilt_deg", "change")
+    row = accuracy[accuracy["Pose model"] == "photos: a change between two checks"].iloc[0]
+    assert row["Pelvic tilt"].startswith(f"± {change.mae:.1f}°")
 
 
 def test_about_page_has_no_developer_words() -> None:
@@ -76,7 +79,15 @@ def test_about_page_has_no_developer_words() -> None:
     words = [m.value for m in at.markdown] + [c.value for c in at.caption]
     words += [str(t.value.to_dict()) for t in [*at.table, *at.dataframe]]
     text = "\n".join(words)
-    for jargon in ("DESIGN.md", ".py", "posture_cam/", "ridge", "-fold", "seed", "index %"):
+    for jargon in (
+        "DESIGN.md",
+        ".py",
+        "posture_cam/",
+        "ridge regression",
+        "-fold",
+        "seed",
+        "index %",
+    ):
         assert jargon not in text, jargon
     assert "Preece et al. 2008" in text and "Rajabi" in text  # the norms' papers
 

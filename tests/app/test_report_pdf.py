@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -134,7 +135,11 @@ def test_pdf_with_a_history_gives_the_change_from_baseline_and_verdicts(
     # Baseline = median of the first three (tilt 10.0°, curve 30.0°); then a check within
     # noise and one with the pelvis clearly more anterior (+10°, far beyond the SDC).
     trend = _history_trend([(9.0, 31.0), (10.0, 30.0), (11.0, 29.0), (10.8, 30.4), (20.0, 30.5)])
-    sdc = sdc95(load_repeatability().bench_sem("pelvic_tilt_deg", "full"))
+    # The SEM is the larger of the repeatability measured for photos and the error of a
+    # change measured on same-body renders (as an SEM: its SD over the square root of 2).
+    change = load_calibration().variant("full").error("pelvic_tilt_deg", "change")
+    sem = max(load_repeatability().bench_sem("pelvic_tilt_deg", "full"), change.sd / math.sqrt(2))
+    sdc = sdc95(sem)
     pages, text = _text(
         build_pdf(kept_session, history=trend, generated=datetime(2025, 3, 12, 9, 0, tzinfo=UTC))
     )
