@@ -224,6 +224,10 @@ def obtain_model(variant: str) -> bool:
     person presses "Try again".
     """
     failures: dict[str, str] = st.session_state.setdefault(state.KEY_MODEL_FAILURES, {})
+    # The progress box has a slot on every run, so what follows keeps its place once the
+    # model is there: otherwise the next rerun draws the page's widgets (the live video)
+    # one place up and the browser holds two of them until a run completes.
+    slot = st.empty()
     try:
         resolve_model(variant, allow_network=False)
         return True
@@ -231,7 +235,7 @@ def obtain_model(variant: str) -> bool:
         pass
     if variant not in failures:
         label = f"Getting the {variant} pose model: first use on this computer, about a minute…"
-        with st.status(label, expanded=True) as box:
+        with slot.container(), st.status(label, expanded=True) as box:
             try:
                 resolve_model(variant, allow_network=True, progress=_say)
             except ModelUnavailableError as err:

@@ -14,6 +14,7 @@ from pathlib import Path
 from posture_cam.history.baseline import Z95
 from posture_cam.history.repeatability import load_repeatability
 from posture_cam.history.store import ENV_DATA_DIR, HistoryStore
+from posture_cam.measure.calibration import load_calibration
 from tests.records import make_record
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -38,8 +39,12 @@ def _line(out: str, check_id: int) -> str:
 
 
 def test_cli_list_shows_change_and_verdict_over_days(db: Path) -> None:
-    rep = load_repeatability()
-    sem_t, sem_l = (rep.bench_sem(m, "full") for m in ("pelvic_tilt_deg", "lumbar_lordosis_deg"))
+    rep, cal = load_repeatability(), load_calibration().variant("full")
+    # The larger of the photo repeatability and the measured error of a change (as an SEM).
+    sem_t, sem_l = (
+        max(rep.bench_sem(m, "full"), cal.error(m, "change").sd / math.sqrt(2))
+        for m in ("pelvic_tilt_deg", "lumbar_lordosis_deg")
+    )
     sdc_t, sdc_l = Z95 * math.sqrt(2) * sem_t, Z95 * math.sqrt(2) * sem_l
     day = timedelta(days=1)
     with HistoryStore(db) as store:
