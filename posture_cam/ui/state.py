@@ -35,6 +35,7 @@ __all__ = [
     "KEY_HISTORY_BASELINE",
     "KEY_HISTORY_CONFIRM_ALL",
     "KEY_HISTORY_SAVED",
+    "KEY_LIVE_CHECK",
     "KEY_LIVE_LAST_KEPT",
     "KEY_LIVE_LAST_KEPT_ID",
     "KEY_LIVE_MODE",
@@ -74,6 +75,8 @@ KEY_LIVE_PROCESSOR = "posture_cam.live_processor"
 KEY_LIVE_VARIANT = "posture_cam.live_variant"
 KEY_LIVE_MODE = "posture_cam.live_mode"
 KEY_LIVE_LAST_KEPT = "posture_cam.live_last_kept"
+# Which check the live page shows: posture or one of the guided checks (a widget).
+KEY_LIVE_CHECK = "posture_cam.live_check"
 KEY_LIVE_LAST_KEPT_ID = "posture_cam.live_last_kept_id"
 KEY_SNAPSHOT_KEPT = "posture_cam.snapshot_kept"
 # "Save to history" controls: widget key -> saved check id; the "delete all" confirmation.
