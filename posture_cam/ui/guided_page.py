@@ -38,6 +38,9 @@ from .photo_page import UPLOAD_TYPES
 
 __all__ = [
     "GUIDED_KEYS",
+    "MODE_CAMERA",
+    "MODE_PHOTOS",
+    "MODE_VIDEO",
     "VIDEO_TYPES",
     "VIDEO_FPS",
     "GuidedOutcome",
@@ -280,13 +283,99 @@ def _thomas_check(variant: str) -> None:
         _render_outcome(outcome, key=f"thomas_{side}_{digest[:12]}")
 
 
+# ------------------------------------------------------------------------------- camera
+
+STALE_AFTER_S = 2.0
+"""No new frame for this long means the camera stopped (as on the posture check)."""
+
+
+@st.fragment(run_every=0.5)
+def _camera_panel() -> None:
+    """The steps with the current one and its countdown, then the result (re-run 2× a s)."""
+    from posture_cam.live.guided import GuidedRecorder
+
+    rec: GuidedRecorder | None = st.session_state.get(state.KEY_GUIDED_RECORDER)
+    if rec is None:
+        return
+    s = rec.state
+    if s.step < 0:
+        st.info(
+            "Press **Start** below the video and allow the camera; the first step begins "
+            "with the first picture.",
+            icon=":material/videocam:",
+        )
+    elif not s.done:
+        if rec.age_s(s) > STALE_AFTER_S:
+            st.info("The camera is stopped. Press **Start** to go on.", icon=":material/pause:")
+        lines = []
+        for i, step in enumerate(rec.steps):
+            mark = "→" if i == s.step else "✓" if i < s.step else "·"
+            text = f"**{step.prompt}** ({s.remaining_s:.0f} s left)" if i == s.step else step.prompt
+            lines.append(f"{mark} {text}")
+        st.markdown("  \n".join(lines))
+        if s.problem:
+            st.warning(s.problem, icon=":material/visibility_off:")
+        st.caption(f"{s.n_measured} of {s.n_frames} frames measured so far.")
+    else:
+        frames = f"{s.n_measured} of {s.n_frames} frames could be measured."
+        _render_outcome(GuidedOutcome(s.check, s.findings, frames), key=f"camera_{rec.kind}")
+    if s.error:
+        st.error(f"The measurement failed on a frame ({s.error}).")
+    st.button(
+        "Start the steps again",
+        key="guided_restart",
+        on_click=rec.restart,
+        icon=":material/restart_alt:",
+        disabled=s.step < 0,
+    )
+
+
+def _camera_check(kind: GuidedKind, variant: str) -> None:
+    from streamlit_webrtc import WebRtcMode, webrtc_streamer
+
+    from .webrtc import ice_servers_from_config
+
+    rec = state.guided_recorder(kind, variant)
+    video, panel = st.columns([3, 2], gap="large")
+    with video:
+        webrtc_streamer(
+            key=f"guided_{kind}",
+            mode=WebRtcMode.SENDRECV,
+            video_frame_callback=rec.callback,
+            rtc_configuration={"iceServers": ice_servers_from_config()},
+            media_stream_constraints={"video": {"width": 640, "height": 480}, "audio": False},
+            async_processing=True,
+        )
+        st.caption(
+            "The bar along the bottom of the video says what to do and counts down each "
+            "step; the green dots are the body landmarks found."
+        )
+    with panel:
+        _camera_panel()
+
+
+MODE_CAMERA = "With the camera"
+MODE_VIDEO = "From a recorded video"
+MODE_PHOTOS = "From photos"
+
+
 def render_guided_check(kind: GuidedKind, variant: str) -> None:
     """Draw one guided check: how to do it, its input and its result."""
     st.subheader(GUIDED_TITLES[kind])
     _how_to(kind)
     if not obtain_model(variant):
         return
-    if kind == "hip_flexor_test":
+    other = MODE_PHOTOS if kind == "hip_flexor_test" else MODE_VIDEO
+    mode = st.radio(
+        "How",
+        [MODE_CAMERA, other],
+        key=f"guided_mode_{kind}",
+        horizontal=True,
+        label_visibility="collapsed",
+    )
+    if mode == MODE_CAMERA:
+        _camera_check(kind, variant)
+    elif kind == "hip_flexor_test":
         _thomas_check(variant)
     else:
         _video_check(kind, variant)

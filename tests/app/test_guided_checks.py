@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from posture_cam.pose.models import ModelUnavailableError, resolve_model
 from posture_cam.ui import state
+from posture_cam.ui.guided_page import GUIDED_KEYS, MODE_PHOTOS, MODE_VIDEO
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data" / "guided"
@@ -50,9 +51,15 @@ def app(monkeypatch: pytest.MonkeyPatch, lite_model_path: Path, test_variant: st
     return at.run()
 
 
-def _choose(at: AppTest, title: str) -> AppTest:
+def _choose(at: AppTest, title: str, *, upload: bool = True) -> AppTest:
+    """Open a guided check; with ``upload``, its recorded-video (or photo) way in."""
     at.radio(key=state.KEY_LIVE_CHECK).set_value(title).run()
     assert not at.exception
+    if upload:
+        kind = GUIDED_KEYS[title]
+        mode = MODE_PHOTOS if kind == "hip_flexor_test" else MODE_VIDEO
+        at.radio(key=f"guided_mode_{kind}").set_value(mode).run()
+        assert not at.exception
     return at
 
 
@@ -203,3 +210,68 @@ def test_hip_flexor_test_on_a_photo_per_side(app: AppTest, full_model: None) -> 
     assert "iliopsoas" in text and "Ferber" in text
     _keep(app)
     assert app.session_state[state.KEY_SESSION].guided[0].kind == "hip_flexor_test"
+
+
+# ----------------------------------------------------------------------------- camera
+
+
+def test_camera_flow_starts_with_the_steps_and_one_recorder(app: AppTest) -> None:
+    _choose(app, "Breathing", upload=False)
+    rec = app.session_state[state.KEY_GUIDED_RECORDER]
+    assert rec.kind == "breathing" and rec.variant == "lite" and rec.state.step == -1
+    assert "Press **Start**" in "\n".join(i.value for i in app.info)
+    # Another check: a new recorder, the old one closed (its detector released).
+    _choose(app, "Pelvic-tilt range", upload=False)
+    second = app.session_state[state.KEY_GUIDED_RECORDER]
+    assert second is not rec and rec.closed and second.kind == "pelvic_tilt_range"
+
+
+def test_camera_flow_counts_down_then_shows_the_result_to_keep(
+    app: AppTest, material: ModuleType
+) -> None:
+    from posture_cam.live.detectors import video_detector_factory
+    from posture_cam.live.guided import GuidedRecorder, Step
+
+    renders = [
+        ("relaxed", DATA / "range_t6.jpg"),
+        ("forward", DATA / "range_t22.jpg"),
+        ("tucked", DATA / "range_t-2.jpg"),
+        ("relaxed_again", DATA / "range_t6.jpg"),
+    ]
+    frames, _ = material.range_video(renders, fps=8.0, max_side_px=None, seed=3)
+    steps = (Step("Stand side-on", 0.5, False), Step("The four holds", len(frames) / 8.0, True))
+    # The page judges a stopped camera by the recorder's clock: it moves 10 ms a read.
+    ticks = iter(range(10**9))
+    rec = GuidedRecorder(
+        "pelvic_tilt_range",
+        video_detector_factory("lite"),
+        "lite",
+        steps=steps,
+        clock=lambda: next(ticks) / 100,
+    )
+    _choose(app, "Pelvic-tilt range", upload=False)
+    app.session_state[state.KEY_GUIDED_RECORDER] = rec
+    t = 600.0
+    rec.process(frames[0], 0.0)
+    for rgb in frames[:40]:
+        rec.process(rgb, t)
+        t += 125.0
+    app.run()
+    assert not app.exception
+    text = _text(app)
+    assert "→ **The four holds** (" in text and "s left)" in text and "✓ Stand side-on" in text
+    for rgb in frames[40:]:
+        rec.process(rgb, t)
+        t += 125.0
+    rec.process(frames[-1], t + 500.0)
+    assert rec.state.done
+    app.run()
+    assert not app.exception
+    metrics = _metrics(app)
+    assert float(metrics["Whole tilt range"].split(" ")[0]) > 8
+    assert "From live camera" in _text(app)
+    _keep(app)
+    assert [g.kind for g in app.session_state[state.KEY_SESSION].guided] == ["pelvic_tilt_range"]
+    next(b for b in app.button if b.label == "Start the steps again").click().run()
+    assert not app.exception
+    assert rec.state.step == -1 and not rec.state.done
