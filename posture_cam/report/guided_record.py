@@ -71,6 +71,26 @@ _SOURCE_KEYS: dict[GuidedKind, tuple[str, ...]] = {
 }
 
 
+# What the history charts follow per check: a label -> the path to a measurement in the
+# check's record; the main change each check is meant to show over weeks.
+_SERIES: dict[GuidedKind, dict[str, tuple[str, ...]]] = {
+    "pelvic_tilt_range": {
+        "Whole tilt range (°)": ("total_tilt_deg",),
+        "Relaxed within your range (%)": ("relaxed_position_pct",),
+    },
+    "hip_flexor_test": {
+        "Left thigh to horizontal (°)": ("left", "thigh_angle_deg"),
+        "Right thigh to horizontal (°)": ("right", "thigh_angle_deg"),
+        "Left knee bend (°)": ("left", "knee_flexion_deg"),
+        "Right knee bend (°)": ("right", "knee_flexion_deg"),
+    },
+    "breathing": {
+        "Belly share (%)": ("belly_share_pct",),
+        "Breathing rate (a minute)": ("rate_per_min",),
+    },
+}
+
+
 @dataclass(frozen=True, eq=False)
 class GuidedCheck:
     """One kept guided check.
@@ -106,6 +126,19 @@ class GuidedCheck:
         """The breathing traces (time in s, chest and belly in px), if this check has them."""
         trace = self.result.get("trace")
         return trace if isinstance(trace, dict) else None
+
+    def series(self) -> dict[str, tuple[float, float]]:
+        """The numbers the history follows for this check: name -> (value, ±)."""
+        r = self.result
+        names = _SERIES[self.kind]
+        out: dict[str, tuple[float, float]] = {}
+        for label, path in names.items():
+            node: Any = r
+            for part in path:
+                node = node.get(part) if isinstance(node, dict) else None
+            if isinstance(node, dict) and node.get("value") is not None:
+                out[label] = (float(node["value"]), float(node.get("plus_minus") or 0.0))
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return {

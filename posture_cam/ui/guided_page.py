@@ -169,6 +169,24 @@ def _keep(check: GuidedCheck) -> None:
     st.session_state.setdefault(_KEY_KEPT, {})[check.kind] = check.entry_id
 
 
+def _saved_key(check: GuidedCheck) -> str:
+    return f"guided_{check.entry_id}"
+
+
+def _save(check: GuidedCheck) -> None:
+    """Button callback: save the check's numbers in the history file (once)."""
+    from posture_cam.history.store import HistoryError, HistoryStore
+
+    saved: dict[str, int] = st.session_state.setdefault(state.KEY_HISTORY_SAVED, {})
+    if _saved_key(check) in saved:
+        return
+    try:
+        with HistoryStore() as store:
+            saved[_saved_key(check)] = store.add_guided(check)
+    except HistoryError as exc:
+        st.error(f"It could not be saved: {exc}")
+
+
 def render_guided_result(check: GuidedCheck, *, key: str) -> None:
     """The result card: headline numbers with ±, the measured error, the words, sources."""
     with st.container(border=True):
@@ -199,7 +217,8 @@ def render_guided_result(check: GuidedCheck, *, key: str) -> None:
             for s in check.sources:
                 st.markdown(f"- {s}")
         kept = st.session_state.get(_KEY_KEPT, {}).get(check.kind) == check.entry_id
-        st.button(
+        keep_col, save_col = st.columns(2)
+        keep_col.button(
             "Kept in report" if kept else "Keep in report",
             key=f"guided_keep_{key}",
             type="primary",
@@ -207,6 +226,18 @@ def render_guided_result(check: GuidedCheck, *, key: str) -> None:
             on_click=_keep,
             args=(check,),
             icon=":material/check:" if kept else ":material/add:",
+            width="stretch",
+        )
+        saved = st.session_state.get(state.KEY_HISTORY_SAVED, {}).get(_saved_key(check))
+        save_col.button(
+            "Save to history" if saved is None else f"Saved to history (#{saved})",
+            key=f"guided_save_{key}",
+            disabled=saved is not None,
+            on_click=_save,
+            args=(check,),
+            icon=":material/bookmark_add:" if saved is None else ":material/check:",
+            help="Keep its numbers on this computer to follow them over weeks (History page).",
+            width="stretch",
         )
 
 

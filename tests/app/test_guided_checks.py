@@ -16,6 +16,7 @@ from types import ModuleType
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from posture_cam.history.store import HistoryStore
 from posture_cam.pose.models import ModelUnavailableError, resolve_model
 from posture_cam.ui import state
 from posture_cam.ui.guided_page import GUIDED_KEYS, MODE_PHOTOS, MODE_VIDEO
@@ -169,6 +170,12 @@ def test_breathing_check_on_an_uploaded_video(
     assert trace is not None and len(trace["belly_px"]) > 100
     exported = json.loads(app.session_state[state.KEY_SESSION].to_json())
     assert exported["guided_checks"][0]["check"] == "breathing"
+    next(b for b in app.button if b.label == "Save to history").click().run()
+    assert not app.exception
+    assert any(b.label.startswith("Saved to history (#") and b.disabled for b in app.button)
+    with HistoryStore() as store:  # this test's own data folder (conftest)
+        (point,) = store.guided_series("breathing")
+    assert point.series["Breathing rate (a minute)"][0] == pytest.approx(rate, abs=0.05)
 
 
 def test_unreadable_video_gets_a_friendly_message(app: AppTest) -> None:
