@@ -99,6 +99,7 @@ class GuidedLiveState:
     remaining_s: float = 0.0
     n_frames: int = 0
     n_measured: int = 0
+    measured_per_s: float | None = None
     problem: str | None = None
     done: bool = False
     check: GuidedCheck | None = None
@@ -162,9 +163,11 @@ class GuidedRecorder:
     def _reset(self) -> None:
         self._t0: int | None = None
         self._last_measured = -1e9
+        self._first_measured: int | None = None
         self._kept = _Kept()
         self._n_frames = 0
         self._n_measured = 0
+        self._n_looked = 0
         self._state = GuidedLiveState()
 
     # ---------------------------------------------------------------- page side
@@ -254,7 +257,14 @@ class GuidedRecorder:
         measured = False
         if step.measure and ts - self._last_measured >= 1000.0 / MEASURE_FPS:
             self._last_measured = ts
+            if self._first_measured is None:
+                self._first_measured = ts
             measured, problem = self._measure(rgb, out, ts, step)
+        # Frames looked at per second in the measured steps: on a busy computer the whole
+        # pipeline per frame can fall below what the range check's holds need.
+        rate = None
+        if self._first_measured is not None and ts - self._first_measured >= 2000:
+            rate = (self._n_looked - 1) * 1000.0 / (ts - self._first_measured)
         status = "guidance" if problem is not None else "steady" if measured else "waiting"
         text = f"{index + 1}/{len(self.steps)} {step.prompt} - {remaining:.0f} s"
         draw_banner(out, text, status)
@@ -264,6 +274,7 @@ class GuidedRecorder:
             remaining_s=remaining,
             n_frames=self._n_frames,
             n_measured=self._n_measured,
+            measured_per_s=rate,
             problem=None if problem is None else f"{problem.message} {problem.hint}".strip(),
             published_at=self._clock(),
         )
@@ -273,6 +284,7 @@ class GuidedRecorder:
     ) -> tuple[bool, Finding | None]:
         from posture_cam.guided import breathing_frame, range_frame, thomas_frame
 
+        self._n_looked += 1
         if self._detector is not None and step.side != self._detector_side:
             # The VIDEO-mode tracker would start from where the other leg's hold left the
             # body (nothing is detected while the person turns round) and can hold on to a

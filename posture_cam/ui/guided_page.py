@@ -319,6 +319,10 @@ def _thomas_check(variant: str) -> None:
 STALE_AFTER_S = 2.0
 """No new frame for this long means the camera stopped (as on the posture check)."""
 
+MIN_RANGE_RATE_HZ = 3.0
+"""Below this many measured frames a second the range check's holds fall apart: a hold is
+split where frames are more than 0.6 s apart (:class:`posture_cam.measure.holds.RangeConfig`)."""
+
 
 @st.fragment(run_every=0.5)
 def _camera_panel() -> None:
@@ -346,6 +350,17 @@ def _camera_panel() -> None:
         st.markdown("  \n".join(lines))
         if s.problem:
             st.warning(s.problem, icon=":material/visibility_off:")
+        if (
+            rec.kind == "pelvic_tilt_range"
+            and s.measured_per_s is not None
+            and s.measured_per_s < MIN_RANGE_RATE_HZ
+        ):
+            st.warning(
+                f"This computer measures only {s.measured_per_s:.1f} frames a second, too few "
+                "to find the still holds. Record the check with your phone and use **From a "
+                "recorded video** instead.",
+                icon=":material/speed:",
+            )
         st.caption(f"{s.n_measured} of {s.n_frames} frames measured so far.")
     else:
         frames = f"{s.n_measured} of {s.n_frames} frames could be measured."

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import cv2
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -282,3 +283,27 @@ def test_camera_flow_counts_down_then_shows_the_result_to_keep(
     next(b for b in app.button if b.label == "Start the steps again").click().run()
     assert not app.exception
     assert rec.state.step == -1 and not rec.state.done
+
+
+def test_camera_flow_says_when_the_computer_measures_too_few_frames(app: AppTest) -> None:
+    from posture_cam.live.detectors import video_detector_factory
+    from posture_cam.live.guided import GuidedRecorder, Step
+
+    rgb = cv2.cvtColor(cv2.imread(str(DATA / "range_t6.jpg")), cv2.COLOR_BGR2RGB)
+    ticks = iter(range(10**9))
+    rec = GuidedRecorder(
+        "pelvic_tilt_range",
+        video_detector_factory("lite"),
+        "lite",
+        steps=(Step("The four holds", 60.0, True),),
+        clock=lambda: next(ticks) / 100,
+    )
+    _choose(app, "Pelvic-tilt range", upload=False)
+    app.session_state[state.KEY_GUIDED_RECORDER] = rec
+    for k in range(4):  # one frame a second, as a busy computer managed
+        rec.process(rgb, 1000.0 * k)
+    assert rec.state.measured_per_s == pytest.approx(1.0)
+    app.run()
+    assert not app.exception
+    assert any("measures only 1.0 frames a second" in w.value for w in app.warning)
+    rec.close()

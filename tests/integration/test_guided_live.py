@@ -64,6 +64,7 @@ def test_range_prompts_count_down_and_end_in_the_result(
     t = _feed(rec, frames, 8.0, 600.0)
     s = rec.state
     assert s.step == 1 and 0 <= s.remaining_s < 1.0 and s.n_measured > 0.8 * len(frames)
+    assert s.measured_per_s == pytest.approx(8.0, abs=0.1)  # every frame, fed at 8 a second
     rec.process(frames[-1], t + 500.0)  # the first frame after the last step
     s = rec.state
     assert s.done and s.check is not None, s.findings
