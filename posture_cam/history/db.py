@@ -82,6 +82,24 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE checks ADD COLUMN label TEXT",
         "CREATE INDEX checks_by_time ON checks (time_utc, id)",
     ),
+    # 3: guided checks (pelvic-tilt range, hip-flexor test, breathing), a table of their
+    # own: they share no measure with posture checks. ``series_json`` holds the numbers
+    # their history charts follow ({name: [value, plus_minus]}), ``record_json`` all of it.
+    (
+        """
+        CREATE TABLE guided_checks (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            time_utc TEXT NOT NULL,
+            kind TEXT NOT NULL
+                CHECK (kind IN ('pelvic_tilt_range', 'hip_flexor_test', 'breathing')),
+            variant TEXT,
+            name TEXT NOT NULL,
+            series_json TEXT NOT NULL,
+            record_json TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX guided_checks_by_kind ON guided_checks (kind, time_utc, id)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Literal, cast, get_args
 
+from posture_cam.report.guided_record import GuidedCheck
 from posture_cam.report.record import (
     CSV_COLUMNS,
     MeasureRecord,
@@ -55,6 +56,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "SOURCES",
     "Check",
+    "GuidedPoint",
     "HistoryError",
     "HistoryStore",
     "Source",
@@ -134,6 +136,17 @@ class Check:
             and self.lumbar_lordosis is not None
             and not self.metric_flags
         )
+
+
+@dataclass(frozen=True)
+class GuidedPoint:
+    """One saved guided check as its history chart needs it: name -> (value, ±)."""
+
+    check_id: int
+    time: datetime
+    variant: str | None
+    name: str
+    series: dict[str, tuple[float, float]]
 
 
 def _utc_text(when: datetime, what: str = "when") -> str:
@@ -325,11 +338,53 @@ class HistoryStore:
         return n > 0
 
     def delete_all(self) -> int:
-        """Delete every check; return how many there were."""
+        """Delete every check, guided ones too; return how many posture checks there were."""
         with self._cursor() as conn:
             n = conn.execute("DELETE FROM checks").rowcount
+            conn.execute("DELETE FROM guided_checks")
             self._truncate_wal(conn)
         return int(n)
+
+    # -- guided checks ------------------------------------------------------------------
+
+    def add_guided(self, check: GuidedCheck, *, when: datetime | None = None) -> int:
+        """Save a guided check (its series and full record; never a picture); its id."""
+        series = {k: [v, pm] for k, (v, pm) in check.series().items()}
+        row = (
+            _utc_text(when or check.created),
+            check.kind,
+            check.variant,
+            check.name,
+            json.dumps(series, allow_nan=False),
+            json.dumps(check.to_dict(), ensure_ascii=False, allow_nan=False),
+        )
+        with self._cursor() as conn:
+            cur = conn.execute(
+                "INSERT INTO guided_checks (time_utc, kind, variant, name, series_json, "
+                "record_json) VALUES (?, ?, ?, ?, ?, ?)",
+                row,
+            )
+            assert cur.lastrowid is not None
+            return int(cur.lastrowid)
+
+    def guided_series(self, kind: str) -> list[GuidedPoint]:
+        """The saved guided checks of ``kind``, oldest first, with the numbers they follow."""
+        with self._cursor() as conn:
+            rows = conn.execute(
+                "SELECT id, time_utc, variant, name, series_json FROM guided_checks "
+                "WHERE kind = ? ORDER BY time_utc, id",
+                (kind,),
+            ).fetchall()
+        return [
+            GuidedPoint(
+                int(r[0]),
+                datetime.fromisoformat(r[1]),
+                r[2],
+                r[3],
+                {k: (float(v[0]), float(v[1])) for k, v in json.loads(r[4]).items()},
+            )
+            for r in rows
+        ]
 
     @staticmethod
     def _truncate_wal(conn: sqlite3.Connection) -> None:

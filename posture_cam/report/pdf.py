@@ -34,6 +34,7 @@ from .exercises import (
     exercises_for,
     general_advice,
 )
+from .pdf_guided import guided_section, self_check_section
 from .pdf_history import HISTORY_TABLE_ROWS, history_section
 from .pdf_layout import (
     ACCENT,
@@ -448,6 +449,10 @@ def build_pdf(
         for i, e in enumerate(entries, start=1):
             _entry_section(pdf, i, e)
         _measures_tables(pdf, entries)
+    # The person's own notes beside the camera's results, then the guided checks.
+    if session.checklist is not None:
+        self_check_section(pdf, session.checklist)
+    guided_section(pdf, session.guided)
     if history is not None and has_history:
         if pdf.will_page_break(120):
             pdf.add_page()

@@ -16,6 +16,8 @@ from typing import Literal
 
 from posture_cam.types import Pattern
 
+from .checklist import Checklist
+from .guided_record import GuidedCheck
 from .record import CSV_COLUMNS, ResultRecord, csv_row
 
 __all__ = ["SessionEntry", "Session"]
@@ -50,18 +52,36 @@ class SessionEntry:
 
 @dataclass
 class Session:
-    """The kept results of one browser session, oldest first."""
+    """The kept results of one browser session, oldest first.
+
+    ``entries`` are posture checks (photo or live), ``guided`` the guided checks, and
+    ``checklist`` the article's self-check list as the person last ticked it (None until
+    they answer it); the list is notes beside the results, never a result itself.
+    """
 
     entries: list[SessionEntry] = field(default_factory=list)
+    guided: list[GuidedCheck] = field(default_factory=list)
+    checklist: Checklist | None = None
+
+    @property
+    def empty(self) -> bool:
+        """Nothing kept: no posture or guided check and no ticked sign."""
+        return not (self.entries or self.guided or (self.checklist and self.checklist.ticked))
 
     def add(self, entry: SessionEntry) -> None:
         self.entries.append(entry)
 
+    def add_guided(self, check: GuidedCheck) -> None:
+        self.guided.append(check)
+
     def remove(self, entry_id: str) -> None:
         self.entries = [e for e in self.entries if e.entry_id != entry_id]
+        self.guided = [g for g in self.guided if g.entry_id != entry_id]
 
     def clear(self) -> None:
+        """Remove every kept check (the self-check answers stay: they are not results)."""
         self.entries.clear()
+        self.guided.clear()
 
     def to_json(self) -> str:
         data = [
@@ -73,7 +93,12 @@ class Session:
             }
             for e in self.entries
         ]
-        return json.dumps({"results": data}, indent=2, ensure_ascii=False)
+        payload: dict[str, object] = {"results": data}
+        if self.guided:
+            payload["guided_checks"] = [g.to_dict() for g in self.guided]
+        if self.checklist is not None:
+            payload["self_check"] = self.checklist.to_record()
+        return json.dumps(payload, indent=2, ensure_ascii=False)
 
     def to_csv(self) -> str:
         buf = io.StringIO()
@@ -84,4 +109,17 @@ class Session:
             writer.writerow(
                 {"time": e.created.isoformat(), "source": e.source, **csv_row(e.record)}
             )
+        return buf.getvalue()
+
+    def guided_to_csv(self) -> str:
+        """The guided checks' headline numbers, one row per number (a spreadsheet's shape:
+        the checks measure different things, so they share no columns)."""
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(["time", "check", "name", "model_variant", "measure", "value"])
+        for g in self.guided:
+            for label, value in g.rows:
+                writer.writerow(
+                    [g.created.isoformat(), g.title, g.name, g.variant or "", label, value]
+                )
         return buf.getvalue()

@@ -27,6 +27,8 @@ from posture_cam.measure.calibration import load_calibration
 from posture_cam.measure.classify import THRESHOLDS
 from posture_cam.measure.gates import DEFAULT_THRESHOLDS
 from posture_cam.report.exercises import DISCLAIMER, EVIDENCE_NOTE
+from posture_cam.report.guided_record import GUIDED_TITLES, GuidedKind
+from posture_cam.report.guided_text import HOW_TO, NOT_A_DIAGNOSIS, load_bench_figures
 from posture_cam.report.record import METRIC_LABELS
 from posture_cam.report.wording import MEANING_NOTES, minus
 
@@ -269,6 +271,62 @@ def _change() -> None:
     )
 
 
+def _guided_checks() -> None:
+    """What each guided check measures, how to do it safely, its measured error, evidence."""
+    full, lite = load_bench_figures("full"), load_bench_figures("lite")
+
+    def both(a: float | None, b: float | None, unit: str, digits: int = 1) -> str:
+        if a is None or b is None:
+            return "not measured yet"
+        return f"{a:.{digits}f}{unit} (full model), {b:.{digits}f}{unit} (lite model)"
+
+    st.markdown(
+        "On **Live check**, with the camera or from a recorded video (photos for the "
+        "hip-flexor test). Each result gives its numbers with ±, and the errors below were "
+        "measured on test material whose truth we set (rendered bodies, and a rendered "
+        "trunk whose outline we moved by known amounts); real people, clothes and rooms "
+        "add error."
+    )
+    texts: dict[GuidedKind, str] = {
+        "pelvic_tilt_range": (
+            "Pelvic tilt and lower-back curve in four still holds (relaxed, tipped forward, "
+            "tucked under, relaxed again), the forward and backward range, and where relaxed "
+            "sits in your own range. Most between-people error cancels in the differences. "
+            "Changes between holds were off by "
+            + both(full.range_change_mae_tilt_deg, lite.range_change_mae_tilt_deg, "°")
+            + " on average. Levine & Whittle (1996) measured about 11° forward and 9° "
+            "backward in young adults; across people, hip-flexor length predicts standing "
+            "tilt poorly (Heino 1990; Youdas 1996; Preece 2021)."
+        ),
+        "hip_flexor_test": (
+            "The hanging thigh's angle to the horizontal and the hanging knee's bend in the "
+            "modified Thomas test, each side. A thigh above the horizontal suggests short "
+            "iliopsoas, a knee bent less than 80° a short rectus femoris (Kendall; Harvey "
+            "1998; Ferber et al. 2010). On lying renders the thigh angle was off by "
+            + both(full.thomas_thigh_mae_deg, lite.thomas_thigh_mae_deg, "°")
+            + " and the knee bend by "
+            + both(full.thomas_knee_mae_deg, lite.thomas_knee_mae_deg, "°")
+            + "; clinicians' own readings vary by several degrees (Peeler & Anderson 2007, "
+            "2008)."
+        ),
+        "breathing": (
+            "The in-and-out movement of the front outline at the chest and the belly, the "
+            "rate, and the belly's share of the movement: a description of how you breathed, "
+            "not of the diaphragm or the psoas (Kaneko & Horie 2012). On test videos the rate "
+            "was off by "
+            + both(full.breathing_rate_mae_per_min, lite.breathing_rate_mae_per_min, " a minute")
+            + " and the belly share by "
+            + both(full.breathing_share_mae_pct, lite.breathing_share_mae_pct, " points", 0)
+            + "."
+        ),
+    }
+    for kind, text in texts.items():
+        st.markdown(f"**{GUIDED_TITLES[kind]}.** {text}")
+        with st.expander(f"How to do the {GUIDED_TITLES[kind].lower()} safely"):
+            st.markdown("\n".join(f"{i}. {step}" for i, step in enumerate(HOW_TO[kind], 1)))
+    st.caption(NOT_A_DIAGNOSIS)
+
+
 def render_about_page() -> None:
     """Draw the page."""
     st.title("About posture_cam")
@@ -307,6 +365,9 @@ def render_about_page() -> None:
         "a hypothesis, not a finding: the app measures posture, not muscles. What a camera "
         "can do reliably is track **your own** numbers over time, in the same set-up."
     )
+
+    st.header("Guided checks")
+    _guided_checks()
 
     st.header("Thresholds")
     _thresholds()

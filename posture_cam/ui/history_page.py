@@ -29,6 +29,7 @@ import streamlit as st
 from posture_cam.history.baseline import DEFAULT_BASELINE_N, METRIC_NAMES, TRACKED, assess_history
 from posture_cam.history.store import Check, HistoryError, HistoryStore, default_history_path
 from posture_cam.history.trend import Trend, compute_trend
+from posture_cam.report.guided_record import GUIDED_TITLES
 from posture_cam.report.session import SessionEntry
 from posture_cam.report.wording import minus
 from posture_cam.ui import state
@@ -395,6 +396,7 @@ def render_history_page() -> None:
             "first day, stepping away between them.",
             icon=":material/timeline:",
         )
+        render_guided_history(path)
         return
 
     n, since, until = _baseline_controls(checks)
@@ -475,3 +477,35 @@ def render_history_page() -> None:
             icon=":material/delete_sweep:",
             key="history_delete_all",
         )
+    render_guided_history(path)
+
+
+def render_guided_history(path: Path) -> None:
+    """A chart per guided check saved at least once: the numbers it follows, with time."""
+    try:
+        with HistoryStore(path) as store:
+            saved = {kind: store.guided_series(kind) for kind in GUIDED_TITLES}
+    except HistoryError as exc:
+        st.error(f"The guided checks' history cannot be opened: {exc}")
+        return
+    if not any(saved.values()):
+        return
+    st.subheader("Guided checks")
+    st.caption(
+        "Each number as measured, without its ±; a change smaller than the ± the check "
+        "showed at the time may be noise."
+    )
+    for kind, points in saved.items():
+        if not points:
+            continue
+        st.markdown(f"**{GUIDED_TITLES[kind]}** ({len(points)} saved)")
+        frame = pd.DataFrame(
+            [
+                {"time": p.time.astimezone(), "measure": name, "value": value}
+                for p in points
+                for name, (value, _pm) in p.series.items()
+            ]
+        )
+        if frame.empty:
+            continue
+        st.line_chart(frame, x="time", y="value", color="measure", height=220)

@@ -36,11 +36,15 @@ from posture_cam.report.wording import format_measure
 from posture_cam.ui import state
 
 from .components import obtain_model, pattern_badge, render_photo_tips
+from .guided_page import GUIDED_KEYS, render_guided_check
 from .history_page import render_save_to_history
 from .photo_page import render_photo_result
 from .webrtc import ice_servers_from_config
 
-__all__ = ["MODE_LIVE", "MODE_SNAPSHOT", "STALE_AFTER_S", "render_live_page"]
+__all__ = ["CHECK_POSTURE", "MODE_LIVE", "MODE_SNAPSHOT", "STALE_AFTER_S", "render_live_page"]
+
+CHECK_POSTURE = "Posture"
+"""The page's first check; the guided ones follow it (:data:`GUIDED_KEYS`)."""
 
 MODE_LIVE = "Live video"
 MODE_SNAPSHOT = "Single snapshot"
@@ -234,6 +238,21 @@ def _render_snapshot() -> None:
 def render_live_page() -> None:
     """Draw the "Live check" page."""
     st.title("Live check")
+    check = st.radio(
+        "Check",
+        [CHECK_POSTURE, *GUIDED_KEYS],
+        key=state.KEY_LIVE_CHECK,
+        horizontal=True,
+        help="Posture measures how you stand now; the guided checks measure how far the "
+        "pelvis moves, how long the hip flexors are and how you breathe.",
+    )
+    if check != CHECK_POSTURE:
+        kind = GUIDED_KEYS[check]
+        # The hip-flexor test reads photos, so it uses the photo model (the full one by
+        # default: on lying test renders it erred far less than the lite one).
+        variant = state.model_variant() if kind == "hip_flexor_test" else state.live_variant()
+        render_guided_check(kind, variant)
+        return
     st.markdown(
         "Stand **side-on** to your webcam, 2–3 m away, whole body in view, arms relaxed. "
         "The numbers settle within a second or two; once they are steady, press "

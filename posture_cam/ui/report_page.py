@@ -20,6 +20,8 @@ import streamlit as st
 from posture_cam.history.baseline import DEFAULT_BASELINE_N, assess_history
 from posture_cam.history.store import HistoryStore, default_history_path
 from posture_cam.history.trend import Trend, compute_trend
+from posture_cam.report.checklist import CHECKLIST_ITEMS, CHECKLIST_SOURCE, Checklist
+from posture_cam.report.guided_record import GuidedCheck
 from posture_cam.report.pdf import build_pdf
 from posture_cam.report.session import Session, SessionEntry
 from posture_cam.report.wording import confidence_text, format_measure
@@ -32,7 +34,7 @@ __all__ = ["entry_markdown", "history_summary_markdown", "load_history_trend", "
 log = logging.getLogger(__name__)
 
 
-def _when(e: SessionEntry) -> str:
+def _when(e: SessionEntry | GuidedCheck) -> str:
     return e.created.astimezone().strftime("%H:%M:%S")
 
 
@@ -99,6 +101,8 @@ def _pdf_bytes(session: Session, trend: Trend | None) -> bytes:
     """The PDF for the current entries and history, rebuilt only when they change."""
     ids = (
         tuple(e.entry_id for e in session.entries),
+        tuple(g.entry_id for g in session.guided),
+        None if session.checklist is None else tuple(sorted(session.checklist.ticked)),
         tuple(p.check_id for p in trend.patterns) if trend is not None else (),
         state.history_baseline(),
     )
@@ -140,22 +144,75 @@ def _clear() -> None:
     state.get_session().clear()
 
 
+def _self_check_changed() -> None:
+    """Checkbox callback: the ticked signs become the session's self-check answers."""
+    ticked = [i.key for i in CHECKLIST_ITEMS if st.session_state.get(f"self_check_{i.key}")]
+    state.get_session().checklist = Checklist.from_keys(ticked)
+
+
+def _render_self_check(session: Session) -> None:
+    """The article's signs as checkboxes; the answers are kept with the session as notes."""
+    ticked = session.checklist.ticked if session.checklist is not None else frozenset()
+    with st.expander("Self-check list: signs the article lists", expanded=bool(ticked)):
+        st.caption(
+            "Tick what applies to you. The physiotherapy article on the psoas lists these "
+            "signs for a tight or a weak psoas; they are common and have many causes. Your "
+            "ticks go into the report beside the camera's results as notes, not as a result."
+        )
+        for item in CHECKLIST_ITEMS:
+            st.checkbox(
+                item.text,
+                value=item.key in ticked,
+                key=f"self_check_{item.key}",
+                on_change=_self_check_changed,
+            )
+        if session.checklist is not None:
+            st.markdown(session.checklist.summary())
+        st.caption(CHECKLIST_SOURCE)
+
+
+def _render_guided(checks: list[GuidedCheck]) -> None:
+    st.subheader("Guided checks")
+    for g in checks:
+        with st.container(border=True):
+            cols = st.columns([5, 1], vertical_alignment="top")
+            with cols[0]:
+                st.markdown(f"**{g.title}** · {g.name} · {_when(g)}")
+                st.dataframe(
+                    [{"Measure": k, "Value": v} for k, v in g.rows],
+                    hide_index=True,
+                    width="stretch",
+                )
+                with st.expander("What it suggests"):
+                    for sentence in g.interpretation:
+                        st.markdown(sentence)
+            cols[1].button(
+                "Remove",
+                key=f"remove_{g.entry_id}",
+                on_click=_remove,
+                args=(g.entry_id,),
+                icon=":material/delete:",
+                width="stretch",
+            )
+
+
 def render_report_page() -> None:
     """Draw the page."""
     st.title("Report")
     session = state.get_session()
     trend = _history_trend()
-    if not session.entries:
+    _render_self_check(session)
+    if not (session.entries or session.guided):
         st.info(
             "Nothing kept yet. On **Photo check** or **Live check**, press **Keep in report** "
             "on a result you want to keep; it will appear here, ready to download as a PDF, "
             "JSON or CSV.",
             icon=":material/assignment:",
         )
-        if trend is None:
+        if trend is None and session.empty:
             return
     else:
-        n = len(session.entries)
+        n = len(session.entries) + len(session.guided)
         st.markdown(
             (
                 f"{n} results kept in this browser session. They live only in memory: close "
@@ -196,7 +253,7 @@ def render_report_page() -> None:
             width="stretch",
             help=what,
         )
-    if not session.entries:
+    if session.empty:
         return
     c2.download_button(
         "JSON data",
@@ -219,6 +276,20 @@ def render_report_page() -> None:
         help="One row per result, for a spreadsheet.",
     )
 
+    if session.guided:
+        c3.download_button(
+            "CSV of guided checks",
+            data=session.guided_to_csv(),
+            file_name=f"posture-guided-{stamp}.csv",
+            mime="text/csv",
+            icon=":material/table:",
+            on_click="ignore",
+            width="stretch",
+            help="One row per number of each guided check.",
+        )
+        _render_guided(session.guided)
+    if not session.entries:
+        return
     st.subheader("Kept results")
     for i, e in enumerate(session.entries, start=1):
         with st.container(border=True):

@@ -28,13 +28,17 @@ from posture_cam.pose.models import DEFAULT_VARIANT, VARIANTS, resolve_model
 from posture_cam.report.session import Session
 
 if TYPE_CHECKING:
+    from posture_cam.live.guided import GuidedRecorder
     from posture_cam.live.processor import LiveProcessor
+    from posture_cam.report.guided_record import GuidedKind
 
 __all__ = [
     "KEY_DETECTOR",
     "KEY_HISTORY_BASELINE",
     "KEY_HISTORY_CONFIRM_ALL",
     "KEY_HISTORY_SAVED",
+    "KEY_GUIDED_RECORDER",
+    "KEY_LIVE_CHECK",
     "KEY_LIVE_LAST_KEPT",
     "KEY_LIVE_LAST_KEPT_ID",
     "KEY_LIVE_MODE",
@@ -51,6 +55,7 @@ __all__ = [
     "PHOTO_VARIANTS",
     "close_photo_detector",
     "get_session",
+    "guided_recorder",
     "history_baseline",
     "live_processor",
     "live_variant",
@@ -74,6 +79,10 @@ KEY_LIVE_PROCESSOR = "posture_cam.live_processor"
 KEY_LIVE_VARIANT = "posture_cam.live_variant"
 KEY_LIVE_MODE = "posture_cam.live_mode"
 KEY_LIVE_LAST_KEPT = "posture_cam.live_last_kept"
+# Which check the live page shows: posture or one of the guided checks (a widget).
+KEY_LIVE_CHECK = "posture_cam.live_check"
+# The guided check running in front of the camera (one at a time per session).
+KEY_GUIDED_RECORDER = "posture_cam.guided_recorder"
 KEY_LIVE_LAST_KEPT_ID = "posture_cam.live_last_kept_id"
 KEY_SNAPSHOT_KEPT = "posture_cam.snapshot_kept"
 # "Save to history" controls: widget key -> saved check id; the "delete all" confirmation.
@@ -197,3 +206,30 @@ def live_processor(variant: str) -> LiveProcessor:
     proc = processor_for(variant)
     st.session_state[KEY_LIVE_PROCESSOR] = proc
     return proc
+
+
+def guided_recorder(kind: GuidedKind, variant: str) -> GuidedRecorder:
+    """This session's camera recorder for the guided check ``kind`` (a new one, and the old
+    one closed, when the check or the model changed).
+
+    Raises:
+        posture_cam.pose.models.ModelUnavailableError: the model is not in the local cache.
+    """
+    from posture_cam.live.detectors import video_detector_factory
+    from posture_cam.live.guided import GuidedRecorder
+
+    current: GuidedRecorder | None = st.session_state.get(KEY_GUIDED_RECORDER)
+    if (
+        current is not None
+        and current.kind == kind
+        and current.variant == variant
+        and not current.closed
+    ):
+        return current
+    # Fail here, on the page, rather than later in the video thread.
+    resolve_model(variant, allow_network=False)
+    if current is not None:
+        current.close()
+    rec = GuidedRecorder(kind, video_detector_factory(variant), variant)
+    st.session_state[KEY_GUIDED_RECORDER] = rec
+    return rec

@@ -176,3 +176,25 @@ def test_importing_loads_no_model_and_no_mediapipe(app_path: Path) -> None:
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=app_path.parent, timeout=60)
+
+
+def test_about_page_describes_each_guided_check_with_its_measured_error() -> None:
+    from posture_cam.report.guided_text import load_bench_figures
+
+    at = AppTest.from_function(_about_script, default_timeout=30).run()
+    assert not at.exception
+    assert "Guided checks" in [h.value for h in at.header]
+    text = "\n".join(m.value for m in at.markdown)
+    full, lite = load_bench_figures("full"), load_bench_figures("lite")
+    assert full.thomas_thigh_mae_deg is not None and lite.thomas_thigh_mae_deg is not None
+    assert (
+        f"{full.thomas_thigh_mae_deg:.1f}° (full model), "
+        f"{lite.thomas_thigh_mae_deg:.1f}° (lite model)" in text
+    )
+    assert full.breathing_rate_mae_per_min is not None
+    assert f"{full.breathing_rate_mae_per_min:.1f} a minute (full model)" in text
+    for title in ("Pelvic-tilt range", "Hip-flexor test (modified Thomas)", "Breathing"):
+        assert f"**{title}.**" in text
+    assert "Ferber et al. 2010" in text and "Kaneko & Horie 2012" in text
+    labels = [e.label for e in at.expander]
+    assert "How to do the breathing safely" in labels

@@ -76,6 +76,11 @@ def letterbox_bgr(path: Path, width: int = 640, height: int = 480) -> np.ndarray
     bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if bgr is None:
         raise FileNotFoundError(f"cannot read the camera picture {path}")
+    return letterbox_array(bgr, width, height)
+
+
+def letterbox_array(bgr: np.ndarray, width: int = 640, height: int = 480) -> np.ndarray:
+    """:func:`letterbox_bgr` for a picture already in memory (a video's frames)."""
     h, w = bgr.shape[:2]
     s = min(width / w, height / h)
     small = cv2.resize(bgr, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)

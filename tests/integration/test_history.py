@@ -253,7 +253,7 @@ def test_migrates_from_the_first_schema_and_reads_its_records(db: Path) -> None:
     conn.close()
 
     with HistoryStore(db) as store:
-        assert store.schema_version == SCHEMA_VERSION == len(MIGRATIONS) == 2
+        assert store.schema_version == SCHEMA_VERSION == len(MIGRATIONS) == 3
         [old] = store.list()
         assert (old.time, old.note, old.label) == (T0, "old note", None)
         assert old.pelvic_tilt == Measurement(9.0, 3.6)
