@@ -60,11 +60,23 @@ def camera_y4m(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def browser_context(tmp_path_factory: pytest.TempPathFactory, camera_y4m: Path) -> Iterator[Any]:
+def playwright_session() -> Iterator[Any]:
+    """The session's one sync Playwright: every browser of the tests is launched from it
+    (a second one in the same thread is refused while the first runs)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser_context(
+    tmp_path_factory: pytest.TempPathFactory, camera_y4m: Path, playwright_session: Any
+) -> Iterator[Any]:
     """A persistent headless Chromium context with the fake camera and its own HOME."""
     root = tmp_path_factory.mktemp("chromium")
     try:
-        with harness.chromium_context(root, camera_y4m) as context:
+        with harness.chromium_context(root, camera_y4m, playwright_session) as context:
             yield context
     except harness.HarnessError as exc:
         pytest.fail(str(exc))

@@ -285,8 +285,12 @@ def stop_server(server: AppServer, timeout_s: float = 15.0) -> None:
 
 
 @contextmanager
-def chromium_context(root: Path, y4m: Path) -> Iterator[Any]:
+def chromium_context(root: Path, y4m: Path, playwright: Any | None = None) -> Iterator[Any]:
     """A persistent headless Chromium context with the fake camera, its files under ``root``.
+
+    ``playwright``: a running ``sync_playwright()``; without one, one is started for this
+    context. Tests pass the session's own: a second sync Playwright in the same thread is
+    refused while the first runs.
 
     Raises:
         HarnessError: Chromium is not installed.
@@ -307,23 +311,26 @@ def chromium_context(root: Path, y4m: Path) -> Iterator[Any]:
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "LANG": "C.UTF-8",
     }
-    flags = [*CHROMIUM_FLAGS, f"--use-file-for-fake-video-capture={y4m}"]
-    with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(root / "profile"),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=flags,
-            env=env,
-            viewport={"width": 1400, "height": 1000},
-            accept_downloads=True,
-            downloads_path=str(root / "downloads"),
-        )
-        context.grant_permissions(["camera"])
-        try:
+    if playwright is None:
+        with sync_playwright() as p, chromium_context(root, y4m, p) as context:
             yield context
-        finally:
-            context.close()
+        return
+    flags = [*CHROMIUM_FLAGS, f"--use-file-for-fake-video-capture={y4m}"]
+    context = playwright.chromium.launch_persistent_context(
+        str(root / "profile"),
+        executable_path=CHROMIUM,
+        headless=True,
+        args=flags,
+        env=env,
+        viewport={"width": 1400, "height": 1000},
+        accept_downloads=True,
+        downloads_path=str(root / "downloads"),
+    )
+    context.grant_permissions(["camera"])
+    try:
+        yield context
+    finally:
+        context.close()
 
 
 def open_app(context: Any, url: str, viewport: tuple[int, int] | None = None) -> Any:

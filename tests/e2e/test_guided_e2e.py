@@ -55,10 +55,10 @@ def _material() -> ModuleType:
 
 
 @contextlib.contextmanager
-def _browser(root: Path, camera: Path, app_server: AppServer) -> Iterator[Any]:
+def _browser(root: Path, camera: Path, app_server: AppServer, playwright: Any) -> Iterator[Any]:
     """A tab of a headless Chromium whose webcam plays ``camera``."""
     try:
-        with harness.chromium_context(root, camera) as context:
+        with harness.chromium_context(root, camera, playwright) as context:
             page = harness.open_app(context, app_server.url)
             yield page
             page.close()
@@ -109,7 +109,7 @@ def _report_pdf_text(page: Any, tmp_path: Path) -> str:
 
 
 def test_breathing_check_shows_its_traces_and_reaches_the_pdf(
-    app_server: AppServer, tmp_path: Path
+    app_server: AppServer, tmp_path: Path, playwright_session: Any
 ) -> None:
     seconds = sum(s.seconds for s in STEPS["breathing"]) + 5.0
     # Drawn on the full-size render, then shrunk by half into the 640 × 480 camera frame:
@@ -127,7 +127,7 @@ def test_breathing_check_shows_its_traces_and_reaches_the_pdf(
     # letterbox_array only pads and resizes: the channel order goes through unchanged.
     frames = [letterbox_array(f) for f in clip.frames]
     camera = _camera([(frames, seconds)], FPS, tmp_path / "breathing.y4m")
-    with _browser(tmp_path / "chromium", camera, app_server) as page:
+    with _browser(tmp_path / "chromium", camera, app_server, playwright_session) as page:
         _run_to_result(page, "Breathing", "Breathe quietly, as you normally do")
         rate = page.get_by_test_id("stMetric").filter(has_text="Breathing rate").first
         value = float(rate.inner_text().split("Breathing rate")[1].split("±")[0])
@@ -138,7 +138,7 @@ def test_breathing_check_shows_its_traces_and_reaches_the_pdf(
 
 
 def test_hip_flexor_test_reads_both_legs_and_reaches_the_pdf(
-    app_server: AppServer, tmp_path: Path
+    app_server: AppServer, tmp_path: Path, playwright_session: Any
 ) -> None:
     steps = STEPS["hip_flexor_test"]
     left_s = steps[0].seconds + steps[1].seconds
@@ -148,7 +148,7 @@ def test_hip_flexor_test_reads_both_legs_and_reaches_the_pdf(
         4,
         tmp_path / "thomas.y4m",
     )
-    with _browser(tmp_path / "chromium", camera, app_server) as page:
+    with _browser(tmp_path / "chromium", camera, app_server, playwright_session) as page:
         _run_to_result(page, "Hip-flexor test (modified Thomas)", "Use a firm, stable bed")
         text = _report_pdf_text(page, tmp_path)
     assert "Left thigh to horizontal" in text and "Right thigh to horizontal" in text
