@@ -8,6 +8,7 @@ camera's rate, and the analysis takes the newest frame each time it is free.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import weakref
 from collections.abc import Callable
@@ -29,13 +30,16 @@ class LatestOnlyWorker(Generic[T]):
             finaliser should call :meth:`close`). An exception it raises is logged once and
             the thread goes on with the next item.
         name: the thread's name.
+        nice: added to the thread's scheduling niceness when it starts (Linux; threads it
+            starts inherit it), so that it takes the CPU only when other threads leave it.
 
     :meth:`submit` never waits for the work; the thread starts on the first item.
     """
 
-    def __init__(self, work: Callable[[T], None], name: str) -> None:
+    def __init__(self, work: Callable[[T], None], name: str, *, nice: int = 0) -> None:
         self._work = weakref.WeakMethod(work)
         self._name = name
+        self._nice = nice
         self._cond = threading.Condition()
         self._pending: T | None = None
         self._has_pending = False
@@ -74,6 +78,14 @@ class LatestOnlyWorker(Generic[T]):
             thread.join(timeout_s)
 
     def _run(self) -> None:
+        if self._nice and hasattr(os, "setpriority"):
+            try:
+                tid = threading.get_native_id()
+                os.setpriority(
+                    os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + self._nice
+                )
+            except OSError:  # not allowed here: run at the usual priority
+                pass
         while True:
             with self._cond:
                 while not self._has_pending and not self._closed:

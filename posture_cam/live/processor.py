@@ -84,6 +84,11 @@ logger = logging.getLogger(__name__)
 TILT, LORDOSIS = "pelvic_tilt_deg", "lumbar_lordosis_deg"
 
 ANALYSIS_THREAD_NAME = "posture_cam-live-analysis"
+ANALYSIS_NICE = 10
+"""The analysis thread's niceness (and so MediaPipe's threads, which it starts): on a machine
+short of CPU the video's threads (decoding, drawing, encoding) go first, so the picture keeps
+the camera's rate and its delay stays short while the numbers come less often
+(bench/README.md, live_browser.py)."""
 
 OUTLINE_HINT = (
     "Wear fitted clothes, tie long hair up, let your arms hang at your sides and "
@@ -213,7 +218,7 @@ class LiveProcessor:
         self._state = LiveState(variant=variant)
         self._view = _View()
         self._analysis: LatestOnlyWorker[tuple[np.ndarray, float]] = LatestOnlyWorker(
-            self._analyse_item, ANALYSIS_THREAD_NAME
+            self._analyse_item, ANALYSIS_THREAD_NAME, nice=ANALYSIS_NICE
         )
         # A processor dropped without close() lets its thread end (not waiting for it here:
         # finalisers may run inside garbage collection).

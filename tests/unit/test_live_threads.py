@@ -8,6 +8,7 @@ deterministic; the waits below only guard against a thread that never runs.
 from __future__ import annotations
 
 import gc
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -165,3 +166,20 @@ def test_close_stops_the_analysis() -> None:
     proc.callback(camera_frame(1))
     time.sleep(0.05)
     assert proc.state.frames_analysed == 1
+
+
+def test_worker_thread_runs_at_a_lower_priority() -> None:
+    class Niceness:
+        def __init__(self) -> None:
+            self.seen: list[int] = []
+
+        def work(self, item: int) -> None:
+            self.seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+
+    own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    rec = Niceness()
+    worker: LatestOnlyWorker[int] = LatestOnlyWorker(rec.work, "test-worker", nice=5)
+    worker.submit(0)
+    wait_for(lambda: len(rec.seen) == 1, "item 0 is done")
+    worker.close()
+    assert rec.seen == [min(own + 5, 19)]
