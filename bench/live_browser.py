@@ -414,9 +414,10 @@ def main() -> int:
         print("--profile needs py-spy (pip install py-spy); running without it")
         args.profile = False
 
-    from posture_cam.pose.models import resolve_model
+    from bench.models import obtain_model
 
-    resolve_model("lite", progress=lambda m: print(m, flush=True))  # as the app on first use
+    if obtain_model("lite") is None:
+        return 1
     load0 = load_average()
     print(
         f"live browser: fake camera {WIDTH}x{HEIGHT} at {CAMERA_FPS} frames/s "

@@ -53,6 +53,10 @@ def main() -> int:
         help="seconds after the first frame before memory is compared",
     )
     args = ap.parse_args()
+    from bench.models import obtain_model
+
+    if obtain_model("lite") is None:  # the app would obtain it on first use
+        return 1
 
     load0 = os.getloadavg()[0]
     machine = f"{os.cpu_count()} cores, {_cpu_model()}; load average {harness.load_average()}"
