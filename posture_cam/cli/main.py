@@ -12,7 +12,6 @@ Exit codes (also in the README):
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import json
 import os
@@ -41,8 +40,6 @@ EXIT_USAGE = 2
 EXIT_NO_MODEL = 3
 EXIT_UNREADABLE = 4
 
-OVERLAY_JPEG_QUALITY = 90
-
 IMAGE_SUFFIXES = frozenset(
     {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".gif", ".bmp", ".tif", ".tiff"}
 )
@@ -51,6 +48,7 @@ IMAGE_SUFFIXES = frozenset(
 def build_parser() -> argparse.ArgumentParser:
     from posture_cam.pose.models import DEFAULT_VARIANT, VARIANTS
 
+    from .batch import default_workers
     from .history import add_history_parser, add_save_arguments
     from .models import add_models_parser
 
@@ -95,6 +93,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="how many exercises to list per picture (default 3)",
     )
+    an.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="analyse in N processes, each with its own copy of the model (default: the "
+        f"number of cores, {default_workers()} here)",
+    )
     an.add_argument("--no-progress", action="store_true", help="no progress bar on folders")
     an.add_argument(
         "--verbose", action="store_true", help="show MediaPipe's own log lines (hidden by default)"
@@ -103,6 +109,16 @@ def build_parser() -> argparse.ArgumentParser:
     add_models_parser(sub)
     add_history_parser(sub)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {text!r}")
+    return value
 
 
 def iter_image_files(paths: Sequence[str]) -> Iterator[Path]:
@@ -115,25 +131,6 @@ def iter_image_files(paths: Sequence[str]) -> Iterator[Path]:
             )
         else:
             yield p
-
-
-@contextlib.contextmanager
-def _native_stderr_silenced() -> Iterator[None]:
-    """Hide what native code (MediaPipe's LiteRT) writes to file descriptor 2.
-
-    Its INFO/WARNING lines ("Sparsity tensors ...", "Creating LiteRT environment") mean
-    nothing to a person checking their posture and no environment variable turns them off.
-    Python's own errors are unaffected: they surface after the descriptor is restored.
-    """
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 class _Progress:
@@ -234,12 +231,11 @@ def _exit_code(records: list[ResultRecord], read_codes: frozenset[str]) -> int:
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    from posture_cam.media.encode import encode_jpeg
     from posture_cam.media.image_errors import ERROR_CODES
-    from posture_cam.pipeline import analyze_file, draw_analysis
-    from posture_cam.pose.detect import DetectorOptions, PoseDetector
     from posture_cam.pose.models import ModelUnavailableError, resolve_model
-    from posture_cam.report.record import CSV_COLUMNS, csv_row, photo_record
+    from posture_cam.report.record import CSV_COLUMNS, csv_row
+
+    from .batch import BatchJob, analyze_files, default_workers
 
     files = list(iter_image_files(args.paths))
     if not files:
@@ -258,24 +254,9 @@ def _analyze(args: argparse.Namespace) -> int:
         overlay_dir.mkdir(parents=True, exist_ok=True)
     has_folder = any(Path(p).is_dir() for p in args.paths)
     progress = _Progress(len(files), sys.stderr, has_folder and not args.no_progress)
-    records: list[ResultRecord] = []
-    opts = DetectorOptions(model_path=model.path, mode="image", variant=model.variant)
-    quiet = contextlib.nullcontext if args.verbose else _native_stderr_silenced
-    with quiet():
-        detector = PoseDetector(opts)
-    try:
-        for k, path in enumerate(files):
-            with quiet():
-                analysis = analyze_file(path, detector, name=str(path))
-            records.append(photo_record(analysis, model.variant))
-            drawn = draw_analysis(analysis) if overlay_dir is not None else None
-            if overlay_dir is not None and drawn is not None:
-                target = overlay_dir / f"{k:04d}_{path.stem}_overlay.jpg"
-                target.write_bytes(encode_jpeg(drawn, quality=OVERLAY_JPEG_QUALITY))
-            progress.step(path.name)
-    finally:
-        with quiet():
-            detector.close()
+    job = BatchJob(str(model.path), model.variant, overlay_dir, quiet=not args.verbose)
+    workers = args.workers if args.workers is not None else default_workers()
+    records = analyze_files(files, job, workers=workers, on_done=lambda p: progress.step(p.name))
 
     for r in records:
         _print_record(r, args.exercises, sys.stdout)
