@@ -11,7 +11,7 @@ import contextlib
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -147,23 +147,8 @@ def _silence_native_stderr() -> None:
     os.close(null)
 
 
-@contextlib.contextmanager
-def _quiet(enabled: bool) -> Iterator[None]:
-    """Hide what native code (MediaPipe's LiteRT) writes to file descriptor 2 meanwhile.
+def _quiet(enabled: bool) -> contextlib.AbstractContextManager[None]:
+    """MediaPipe's native log lines hidden meanwhile (see ``_native_stderr_silenced``)."""
+    from .main import _native_stderr_silenced
 
-    Its INFO/WARNING lines ("Sparsity tensors ...", "Creating LiteRT environment") mean
-    nothing to a person checking their posture and no environment variable turns them off.
-    Python's own errors are unaffected: they surface after the descriptor is restored.
-    """
-    if not enabled:
-        yield
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+    return _native_stderr_silenced() if enabled else contextlib.nullcontext()

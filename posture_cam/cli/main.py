@@ -5,13 +5,14 @@ Exit codes (also in the README):
     1  at least one picture was read but could not be measured (a quality gate said why)
     2  usage error: bad arguments, or no picture files found
     3  no pose model is available (see ``posture-cam models fetch``)
-    4  at least one file could not be read as an image
+    4  at least one file could not be read as an image (``check``: the video)
     5  the history file could not be used (``analyze --save``, ``history``)
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     from posture_cam.pose.models import DEFAULT_VARIANT, VARIANTS
 
     from .batch import default_workers
+    from .check import add_check_parser
     from .history import add_history_parser, add_save_arguments
     from .models import add_models_parser
 
@@ -108,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_save_arguments(an)
     add_models_parser(sub)
     add_history_parser(sub)
+    add_check_parser(sub)
     return parser
 
 
@@ -131,6 +134,25 @@ def iter_image_files(paths: Sequence[str]) -> Iterator[Path]:
             )
         else:
             yield p
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Hide what native code (MediaPipe's LiteRT) writes to file descriptor 2.
+
+    Its INFO/WARNING lines ("Sparsity tensors ...", "Creating LiteRT environment") mean
+    nothing to a person checking their posture and no environment variable turns them off.
+    Python's own errors are unaffected: they surface after the descriptor is restored.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 class _Progress:
@@ -290,6 +312,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .history import run_history_command
 
         return run_history_command(args)
+    if args.command == "check":
+        from .check import run_check_command
+
+        return run_check_command(args)
     from .models import run_models_command
 
     return run_models_command(args)
