@@ -244,7 +244,8 @@ class _Design:
 
     def detrend(self, x: np.ndarray) -> np.ndarray:
         """x minus its least-squares polynomial drift (last axis = time for 2-D input)."""
-        return x - self.q @ (self.q.T @ x)
+        residual: np.ndarray = x - self.q @ (self.q.T @ x)
+        return residual
 
     def sinusoids(self, f_hz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         arg = 2 * np.pi * self.t[:, None] * f_hz[None, :]
@@ -272,7 +273,8 @@ def _harmonic_fit(design: _Design, x_dt: np.ndarray, f0: float, k: int) -> np.nd
     c, s = design.sinusoids(f)
     basis = np.concatenate([c, s], axis=1)
     coef, *_ = np.linalg.lstsq(basis, x_dt, rcond=None)
-    return basis @ coef
+    fit: np.ndarray = basis @ coef
+    return fit
 
 
 def _windowed_peak_to_peak(t_s: np.ndarray, x: np.ndarray, f0: float, k: int) -> np.ndarray:
@@ -298,8 +300,10 @@ def _windowed_peak_to_peak(t_s: np.ndarray, x: np.ndarray, f0: float, k: int) ->
         d = _Design(t_s, 1)
         xd = d.detrend(x)
         fit = np.stack([_harmonic_fit(d, xd[:, c], f0, k) for c in range(x.shape[1])], 1)
-        return fit.max(axis=0) - fit.min(axis=0)
-    return np.median(np.array(out), axis=0)
+        spread: np.ndarray = fit.max(axis=0) - fit.min(axis=0)
+        return spread
+    median: np.ndarray = np.median(np.array(out), axis=0)
+    return median
 
 
 def _count_breaths(t_s: np.ndarray, x: np.ndarray, f0: float) -> np.ndarray:

@@ -139,7 +139,8 @@ class TiltSeries:
     @property
     def usable(self) -> np.ndarray:
         """Frames that can be used: passed the gates and both values finite."""
-        return self.ok & np.isfinite(self.tilt_deg) & np.isfinite(self.lordosis_deg)
+        mask: np.ndarray = self.ok & np.isfinite(self.tilt_deg) & np.isfinite(self.lordosis_deg)
+        return mask
 
     @property
     def duration_ms(self) -> float:
@@ -205,7 +206,8 @@ def _rate_deg_s(t: np.ndarray, smooth: np.ndarray, window_ms: float) -> np.ndarr
     t_lo = np.maximum(t - half, t[0])
     t_hi = np.minimum(t + half, t[-1])
     span_s = np.maximum(t_hi - t_lo, 1e-9) / 1000.0
-    return np.abs(np.interp(t_hi, t, smooth) - np.interp(t_lo, t, smooth)) / span_s
+    speed: np.ndarray = np.abs(np.interp(t_hi, t, smooth) - np.interp(t_lo, t, smooth)) / span_s
+    return speed
 
 
 def _effective_n(x: np.ndarray) -> float:

@@ -135,7 +135,8 @@ class ThomasReading:
 
 
 def _p(xy: np.ndarray, part: str, side: Side) -> np.ndarray:
-    return xy[near_side_index(part, side)]
+    point: np.ndarray = xy[near_side_index(part, side)]
+    return point
 
 
 def _angle_to_horizontal(a: np.ndarray, b: np.ndarray) -> float:

@@ -92,7 +92,8 @@ class TrunkAxis:
     def at(self, ratio: float | np.ndarray) -> np.ndarray:
         """Points ``ratio`` of the way from the hip to the shoulder: shape ``(..., 2)``."""
         r = np.asarray(ratio, dtype=np.float64)[..., None]
-        return self.hip_xy_px + r * (self.shoulder_xy_px - self.hip_xy_px)
+        points: np.ndarray = self.hip_xy_px + r * (self.shoulder_xy_px - self.hip_xy_px)
+        return points
 
     def shifted(self, dx: float, dy: float) -> TrunkAxis:
         """The same axis in a crop whose origin is at (dx, dy) of this image: minus the shift."""
