@@ -24,6 +24,13 @@ What is measured, per arm, over ``--seconds`` after ``--warmup`` seconds of stre
   analysed" count, per second (from the page's caption);
 * **server CPU**: CPU time of the Streamlit server (and children) per delivered frame, and
   in % of one core;
+* **where frames go in the browser** (to tell the browser path from the server): Chromium's
+  own WebRTC counters for the camera's stream it encodes and sends and for the returned
+  video it receives, decodes and drops (with its decode time and the time frames wait in
+  its jitter buffer, which grows when the server's frames come unevenly); how many of the
+  frames the ``<video>`` presented repeated the camera frame before (sent again by the
+  server) and how many it decoded but replaced before showing them; and the CPU of
+  Chromium's processes by type (renderer, GPU, ...), in % of one core;
 * **glass-to-glass latency**: for each frame shown, the time from when the browser's camera
   track handed the frame out (read on a clone of the track with ``MediaStreamTrackProcessor``,
   as soon as the camera produced it) to when the ``<video>`` presented it; median and p95.
@@ -66,6 +73,7 @@ from tests.e2e.harness import (  # noqa: E402 - after the path is set
     CAMERA_SAMPLE,
     WEBRTC_IFRAME,
     app_server,
+    child_pids,
     chromium_context,
     cpu_seconds,
     letterbox_bgr,
@@ -148,6 +156,37 @@ PROBE_JS = string.Template("""
       if (c >= 0) probe.local.push([c, t]);
     }
   }
+  // The peer connections the component makes, for their statistics (where frames are lost:
+  // the camera's encoder, the network, the decoder of the returned video).
+  const pcs = [];
+  const NativePC = window.RTCPeerConnection;
+  if (NativePC) {
+    const Wrapped = function (...args) {
+      const pc = new NativePC(...args);
+      pcs.push(pc);
+      return pc;
+    };
+    Wrapped.prototype = NativePC.prototype;
+    Object.setPrototypeOf(Wrapped, NativePC);
+    window.RTCPeerConnection = Wrapped;
+  }
+  probe.rtcStats = async () => {
+    const out = {now: performance.now()};
+    for (const pc of pcs) {
+      if (pc.connectionState === 'closed') continue;
+      (await pc.getStats()).forEach((s) => {
+        if (s.kind !== 'video') return;
+        if (s.type === 'outbound-rtp') out.sent = {
+          encoded: s.framesEncoded, encodeS: s.totalEncodeTime, width: s.frameWidth,
+          height: s.frameHeight, limited: s.qualityLimitationDurations};
+        if (s.type === 'inbound-rtp') out.received = {
+          received: s.framesReceived, decoded: s.framesDecoded, dropped: s.framesDropped,
+          decodeS: s.totalDecodeTime, jitterS: s.jitterBufferDelay,
+          emitted: s.jitterBufferEmittedCount};
+      });
+    }
+    return out;
+  };
   const md = navigator.mediaDevices;
   if (md && md.getUserMedia) {
     const original = md.getUserMedia.bind(md);
@@ -166,7 +205,7 @@ PROBE_JS = string.Template("""
       const onFrame = (now, meta) => {
         const t = meta.expectedDisplayTime || now;
         const c = read(video, video.videoWidth, video.videoHeight);
-        if (c >= 0) probe.remote.push([c, t]);
+        if (c >= 0) probe.remote.push([c, t, meta.presentedFrames]);
         video.requestVideoFrameCallback(onFrame);
       };
       video.requestVideoFrameCallback(onFrame);
@@ -184,11 +223,13 @@ class ArmResult:
     analysed_fps: float | None
     cpu_ms_per_frame: float
     cpu_pct: float
+    browser_pct: dict[str, float]
     latency_ms: list[float]
     frames_seen: int
     misread: int
     latency_trend: tuple[float, float] = (math.nan, math.nan)
     page_line: str = ""
+    webrtc: str = ""
     profile: list[str] = field(default_factory=list)
 
     @property
@@ -233,7 +274,7 @@ def delivered_and_latency(
     """
     shown = []
     prev = None
-    for c, t in remote:
+    for c, t, *_ in remote:
         if c != prev:
             shown.append((int(c), t))
         prev = c
@@ -250,6 +291,85 @@ def delivered_and_latency(
             latencies.append(t - max(times))
     span_s = (shown[-1][1] - shown[0][1]) / 1000.0
     return len(shown) - 1, span_s, latencies
+
+
+def browser_processes(profile: Path) -> dict[str, list[int]]:
+    """Chromium's processes for this profile by type ("browser", "renderer", "gpu-process",
+    "utility", ...), from /proc: what the browser side of the path costs."""
+
+    def args_of(pid: int) -> list[str]:
+        try:
+            # Chromium rewrites its children's command lines as one space-separated string.
+            raw = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+            return raw.replace("\0", " ").split()
+        except OSError:
+            return []
+
+    def kind_of(args: list[str]) -> str:
+        return next((a.split("=", 1)[1] for a in args if a.startswith("--type=")), "browser")
+
+    kinds: dict[str, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        args = args_of(int(entry.name))
+        if f"--user-data-dir={profile}" not in args or kind_of(args) != "browser":
+            continue  # not this profile's browser process (its children are found below)
+        for pid in [int(entry.name), *child_pids(int(entry.name))]:
+            kinds.setdefault(kind_of(args_of(pid)), []).append(pid)
+    return kinds
+
+
+def webrtc_summary(before: dict[str, Any], after: dict[str, Any]) -> str:
+    """Chromium's WebRTC counters over the measured seconds: the camera's frames it encoded
+    and sent (and how long its encoder said it was held back by CPU or bandwidth), and the
+    returned video's frames it received, decoded and dropped. They tell a frame lost in the
+    browser from one the server never sent."""
+    seconds = (after["now"] - before["now"]) / 1000.0
+    parts = []
+    s0, s1 = before.get("sent"), after.get("sent")
+    if s0 and s1 and seconds > 0:
+        n = s1["encoded"] - s0["encoded"]
+        held = {
+            why: (s1["limited"].get(why, 0.0) - s0["limited"].get(why, 0.0)) / seconds * 100
+            for why in ("cpu", "bandwidth")
+        }
+        parts.append(
+            f"camera encoded {n / seconds:.1f} frames/s at {s1['width']}x{s1['height']} "
+            f"({1000 * (s1['encodeS'] - s0['encodeS']) / max(n, 1):.1f} ms each; held back by "
+            f"CPU {held['cpu']:.0f} %, bandwidth {held['bandwidth']:.0f} % of the time)"
+        )
+    r0, r1 = before.get("received"), after.get("received")
+    if r0 and r1 and seconds > 0:
+        decoded = r1["decoded"] - r0["decoded"]
+        emitted = r1["emitted"] - r0["emitted"]
+        dropped = r1["dropped"] - r0["dropped"]
+        decode_ms = 1000 * (r1["decodeS"] - r0["decodeS"]) / max(decoded, 1)
+        buffer_ms = 1000 * (r1["jitterS"] - r0["jitterS"]) / max(emitted, 1)
+        parts.append(
+            f"returned video received {(r1['received'] - r0['received']) / seconds:.1f}, "
+            f"decoded {decoded / seconds:.1f}, dropped {dropped / seconds:.1f} frames/s "
+            f"({decode_ms:.1f} ms to decode, {buffer_ms:.0f} ms in the jitter buffer, per frame)"
+        )
+    return "; ".join(parts) or "(no WebRTC statistics)"
+
+
+def presentation_summary(remote: list[list[float]]) -> str:
+    """What the ``<video>`` did with the frames it got: per second, the frames it presented,
+    those that showed the same camera frame as the one before (the server sent a frame
+    again), and those it decoded but replaced before they could be shown (frames that came
+    too close together: ``presentedFrames`` moved on by more than one)."""
+    if len(remote) < 2:
+        return "(no frames presented)"
+    seconds = (remote[-1][1] - remote[0][1]) / 1000.0
+    repeats = sum(1 for a, b in zip(remote, remote[1:], strict=False) if a[0] == b[0])
+    unseen = sum(max(0, int(b[2] - a[2]) - 1) for a, b in zip(remote, remote[1:], strict=False))
+    n = len(remote) - 1
+    return (
+        f"presented {n / seconds:.1f} frames/s, of which {repeats / seconds:.1f} repeated the "
+        f"camera frame before; {unseen / seconds:.1f} frames/s decoded but replaced before "
+        "they were shown"
+    )
 
 
 # Where a sample of the server's stacks is counted, first match on the stack from the
@@ -327,6 +447,9 @@ def run_arm(
             frame = frame or _probe_frame(page)
         page.wait_for_timeout(warmup * 1000)
         frame.evaluate("() => { const p = window.__pcProbe; p.local = []; p.remote = []; }")
+        rtc0 = frame.evaluate("() => window.__pcProbe.rtcStats()")
+        browser = browser_processes(root / "profile")
+        browser0 = {kind: cpu_seconds(pids) for kind, pids in browser.items()}
         count0, cpu0, t0 = _analysed_count(page, arm), cpu_seconds(server.pids), time.monotonic()
         spy = None
         if profile and arm != "passthrough":
@@ -351,6 +474,8 @@ def run_arm(
             )
         page.wait_for_timeout(seconds * 1000)
         count1, cpu1, t1 = _analysed_count(page, arm), cpu_seconds(server.pids), time.monotonic()
+        browser1 = {kind: cpu_seconds(pids) for kind, pids in browser.items()}
+        rtc1 = frame.evaluate("() => window.__pcProbe.rtcStats()")
         if spy is not None:
             spy.wait(timeout=seconds + 60)
         data = frame.evaluate("() => window.__pcProbe")
@@ -376,11 +501,13 @@ def run_arm(
         analysed_fps=analysed,
         cpu_ms_per_frame=1000.0 * cpu / max(delivered, 1),
         cpu_pct=100.0 * cpu / wall,
+        browser_pct={k: 100.0 * (browser1[k] - browser0[k]) / wall for k in browser},
         latency_ms=latencies,
         frames_seen=delivered,
         misread=int(data["misread"]),
         latency_trend=_thirds(latencies),
         page_line=line,
+        webrtc=webrtc_summary(rtc0, rtc1) + "; " + presentation_summary(data["remote"]),
         profile=profile_lines,
     )
 
@@ -446,6 +573,14 @@ def main() -> int:
                 )
                 if res.page_line:
                     print(f"        page says: {res.page_line}")
+                cpu = ", ".join(
+                    f"{kind} {pct:.0f} %"
+                    for kind, pct in sorted(res.browser_pct.items(), key=lambda kv: -kv[1])
+                )
+                print(
+                    f"        browser CPU {sum(res.browser_pct.values()):.0f} % of a core "
+                    f"({cpu}); {res.webrtc}"
+                )
                 for line in res.profile:
                     print(f"        {line}")
     load1 = load_average()
