@@ -6,8 +6,11 @@ Nothing is loaded at import time; the pose model is loaded on first use, per bro
 
 from __future__ import annotations
 
+import contextlib
+
 import streamlit as st
 
+from posture_cam.pose.native_log import filter_native_stderr
 from posture_cam.ui.about_page import render_about_page
 from posture_cam.ui.history_page import render_history_page
 from posture_cam.ui.photo_page import render_photo_page
@@ -26,6 +29,10 @@ def live_check() -> None:
 
 
 def main() -> None:
+    # MediaPipe's native INFO/WARNING lines (dozens per model load) would flood the server's
+    # terminal; the filter is put in place once per process and keeps every other line.
+    with contextlib.suppress(OSError):
+        filter_native_stderr()
     st.set_page_config(
         page_title="posture_cam",
         page_icon=":material/accessibility_new:",

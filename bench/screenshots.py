@@ -5,10 +5,12 @@
 Starts ``streamlit run app.py`` on a free port of 127.0.0.1 with its history in a temporary
 folder (four weekly checks of the samples, lite model: a baseline and a real change) and
 headless Chromium whose fake camera plays the increased-curve sample. Then, in one browser
-session: Photo check with that sample uploaded (``photo.png``), Live check once the result
-is steady (``live.png``), Report after keeping it (``report.png``), History
-(``history.png``) and About (``about.png``). Needs Debian's ``chromium`` and the lite model
-in the local cache (``posture-cam models fetch --variant lite``). Not run by the tests.
+session on a 1280 × 900 laptop screen, what a person sees without scrolling: Photo check
+with that sample uploaded (``photo.png``), Live check once the result is steady
+(``live.png``), Report after keeping it (``report.png``), History from the latest check's
+verdict down to the charts (``history.png``) and About (``about.png``). Needs Debian's
+``chromium`` and the lite model in the local cache (``posture-cam models fetch --variant
+lite``). Not run by the tests.
 """
 
 from __future__ import annotations
@@ -26,11 +28,15 @@ sys.path.insert(0, str(ROOT))
 from tests.e2e import harness  # noqa: E402 - after the path is set
 
 STEADY_TIMEOUT_MS = 180_000
+SCREEN = (1280, 900)
+"""The laptop screen the layout test checks (tests/e2e/test_layout_e2e.py)."""
 
 
 def shoot(page: Any, out: Path, name: str) -> None:
     page.wait_for_timeout(500)  # let images and fonts settle
-    page.screenshot(path=str(out / name), full_page=True)
+    # The window, not the whole page: Streamlit scrolls inside it, so a full-page shot would
+    # be the window anyway.
+    page.screenshot(path=str(out / name))
     print(f"  {out / name}")
 
 
@@ -59,7 +65,7 @@ def main() -> int:
             ) as server,
             harness.chromium_context(root / "chromium", y4m) as context,
         ):
-            page = harness.open_app(context, server.url)
+            page = harness.open_app(context, server.url, SCREEN)
             print(f"screenshots of {server.url} into {out}:")
 
             harness.open_page(page, "Photo check")
@@ -89,6 +95,9 @@ def main() -> int:
             harness.open_page(page, "History")
             expect(page.get_by_test_id("stVegaLiteChart").nth(1)).to_be_visible(timeout=60_000)
             page.wait_for_timeout(1000)  # let the charts draw
+            # The verdict and the trend, rather than the baseline settings above them.
+            latest = page.get_by_text(re.compile(r"Latest check \(#\d+\) against")).first
+            latest.evaluate("e => e.scrollIntoView({block: 'start'})")
             shoot(page, out, "history.png")
 
             harness.open_page(page, "About")

@@ -38,8 +38,10 @@ class SynthItem:
 
 
 def iter_synth(folder: str | Path, part: str | None = None) -> Iterator[SynthItem]:
-    """Items of a folder of ``synth_*.jpg`` + ``.json``, sorted, optionally one part only."""
-    for image in sorted(Path(folder).glob("synth_*.jpg")):
+    """Items of a folder of ``synth_*.jpg`` (or the renderer's ``.png``) + ``.json``, sorted,
+    optionally one part only."""
+    images = [p for p in Path(folder).glob("synth_*.*") if p.suffix in (".jpg", ".png")]
+    for image in sorted(p for p in images if not p.stem.endswith("_mask")):
         truth_path = image.with_suffix(".json")
         if not truth_path.exists():
             continue

@@ -38,6 +38,7 @@ from posture_cam.measure.gates import (
 )
 from posture_cam.measure.holds import DEFAULT_RANGE_CONFIG, RangeConfig, TiltSeries
 from posture_cam.measure.plain import finding
+from posture_cam.measure.scene import estimate_roll_deg
 from posture_cam.measure.thomas import (
     DEFAULT_THOMAS_THRESHOLDS,
     KNEE_FLEXION_PLUS_MINUS_DEG,
@@ -429,7 +430,7 @@ def thomas_frame(
 ) -> ThomasReading:
     """Read the hip-flexor test from one frame, levelled first by the scene's verticals."""
     if rgb is not None and detection.person is not None:
-        detection, _ = level_detection(detection, rgb)
+        detection = level_detection(detection, estimate_roll_deg(rgb, detection.person.mask))
     return read_thomas(detection, thresholds)
 
 

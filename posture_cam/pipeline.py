@@ -24,8 +24,15 @@ from posture_cam.measure.gates import (
     no_person_finding,
     with_findings,
 )
-from posture_cam.measure.metrics import average_metrics, compute_posture_metrics
-from posture_cam.measure.scene import estimate_roll_deg, rotate_mask, rotate_points
+from posture_cam.measure.geometry import mirror_x
+from posture_cam.measure.metrics import (
+    OutlineFeatures,
+    average_metrics,
+    compute_posture_metrics,
+    pose_features,
+)
+from posture_cam.measure.occlusion import OcclusionCues, OcclusionFinding, occlusion_cues
+from posture_cam.measure.scene import estimate_roll_deg, rotate_image, rotate_mask, rotate_points
 from posture_cam.media.draw import draw_overlay
 from posture_cam.media.images import ImageLoadError, LoadedImage, load_image
 from posture_cam.pose.detect import PoseDetector
@@ -34,7 +41,10 @@ from .types import Detection, Measurement, PostureMetrics
 
 __all__ = [
     "PhotoAnalysis",
+    "ViewMeasurement",
     "level_detection",
+    "measure_view",
+    "assess_views",
     "analyze_detection",
     "analyze_image",
     "analyze_file",
@@ -76,29 +86,148 @@ class PhotoAnalysis:
 
 ROLL_PLUS_MINUS_DEG = 0.35  # median error of the roll estimate on the synthetic rooms
 
+_FIND_ROLL = object()  # measure_view's default: read the roll from the picture
 
-def level_detection(detection: Detection, rgb: np.ndarray) -> tuple[Detection, float | None]:
-    """The detection as a level camera would have seen it, and the camera roll found.
 
-    The roll comes from the scene's verticals (:func:`posture_cam.measure.scene.estimate_roll_deg`);
-    when the scene shows none, the detection is returned unchanged with roll None.
+@dataclass(frozen=True, eq=False)
+class ViewMeasurement:
+    """One view of a picture (as taken, or mirrored) measured up to the outline features.
+
+    Attributes:
+        gates: the quality gates' verdict on the detection (plus a camera-tilt note).
+        detection: the detection as a level camera would have seen it.
+        roll_deg: the camera roll found in the scene (None: the scene did not say).
+        features: the outline features of the main person, when the gates passed.
+        cues: what the outline, landmarks and picture say about occluders (see
+            :mod:`posture_cam.measure.occlusion`), when the gates passed.
     """
-    person = detection.person
-    if person is None:
-        return detection, None
-    roll = estimate_roll_deg(rgb, person.mask)
-    if roll is None or roll == 0.0:
-        return detection, roll
+
+    gates: GateReport
+    detection: Detection
+    roll_deg: float | None
+    features: OutlineFeatures | None
+    cues: OcclusionCues | None
+
+
+def level_detection(detection: Detection, roll_deg: float | None) -> Detection:
+    """The detection as a level camera would have seen it (unchanged when no roll is known)."""
+    if roll_deg is None or roll_deg == 0.0:
+        return detection
     w, h = detection.image_size
     poses = tuple(
         replace(
             p,
-            xy_px=rotate_points(p.xy_px, w, h, roll),
-            mask=None if p.mask is None else rotate_mask(p.mask, roll),
+            xy_px=rotate_points(p.xy_px, w, h, roll_deg),
+            mask=None if p.mask is None else rotate_mask(p.mask, roll_deg),
         )
         for p in detection.poses
     )
-    return replace(detection, poses=poses), roll
+    return replace(detection, poses=poses)
+
+
+def measure_view(
+    detection: Detection,
+    rgb: np.ndarray | None = None,
+    *,
+    roll_deg: float | None | object = _FIND_ROLL,
+    thresholds: GateThresholds = DEFAULT_THRESHOLDS,
+) -> ViewMeasurement:
+    """Gates, camera levelling, outline features and occluder cues for one detection.
+
+    Args:
+        detection: what the detector found in the picture.
+        rgb: the analysed picture: needed to read the camera roll from the scene and the
+            colour cues (hair on the back); without it the camera is taken as level.
+        roll_deg: a roll already known (the benches cache it); by default it is read from
+            ``rgb``.
+        thresholds: the gate thresholds.
+    """
+    gates = check_detection(detection, thresholds)
+    person = detection.person
+    side, facing = gates.near_side, gates.facing
+    if not gates.passed or person is None or side is None or facing is None:
+        return ViewMeasurement(gates, detection, None, None, None)
+    if roll_deg is _FIND_ROLL:
+        roll = estimate_roll_deg(rgb, person.mask) if rgb is not None else None
+    else:
+        roll = roll_deg if isinstance(roll_deg, float) else None
+    if roll is not None:
+        gates = with_findings(gates, camera_tilt_finding(roll, thresholds))
+    level = level_detection(detection, roll)
+    person = level.person
+    assert person is not None  # levelling keeps the poses
+    features = pose_features(person, side, facing)
+    picture = rotate_image(rgb, roll) if rgb is not None and roll else rgb
+    w = detection.image_size[0]
+    mirrored = facing == "-x"
+    cues = None
+    if person.mask is not None and not features.flags:
+        cues = occlusion_cues(
+            mask=person.mask[:, ::-1] if mirrored else person.mask,
+            rgb=None if picture is None else (picture[:, ::-1] if mirrored else picture),
+            xy_px=mirror_x(person.xy_px, w) if mirrored else person.xy_px,
+            side=side,
+            back=features.back,
+            front=features.front,
+            floor_y_px=features.floor_y_px,
+            stature_px=features.stature_px,
+            others=tuple(p for p in level.poses if p is not person),
+            mirrored_width=float(w) if mirrored else None,
+        )
+    return ViewMeasurement(gates, level, roll, features, cues)
+
+
+def assess_views(
+    views: list[ViewMeasurement],
+    *,
+    variant: str | None = None,
+    calibration: Calibration | None = None,
+) -> tuple[GateReport, PostureMetrics | None, Assessment]:
+    """Metrics and the pattern from one or more views of the same picture.
+
+    The first view's gates speak for the picture. Occluders found in any view become
+    findings; each either makes the result inconclusive or widens the ``±`` to the error
+    measured for such pictures, as the shipped calibration says (:func:`occluder_action`).
+    Views that could be measured are averaged.
+    """
+    cal = calibration or load_calibration()
+    gates = views[0].gates
+    usable = [v for v in views if v.gates.passed and v.features is not None]
+    if not gates.passed or not usable:
+        return gates, None, classify(gates, None)
+    own = cal.variant(variant)
+    findings: dict[str, Finding] = {}
+    for v in usable:
+        if v.cues is None:
+            continue
+        for f in own.occlusion.findings(v.cues):
+            findings.setdefault(f.code, _occluder_finding(f, own.occluders))
+    widened = any(f.severity == "warn" for f in findings.values())
+    gates = with_findings(gates, *findings.values())
+    measured = []
+    for v in usable:
+        person = v.detection.person
+        assert person is not None and v.gates.near_side and v.gates.facing
+        m = compute_posture_metrics(
+            person,
+            v.gates.near_side,
+            v.gates.facing,
+            cal,
+            variant,
+            features=v.features,
+            mode="flagged" if widened else "clean",
+        )
+        if v.roll_deg is not None:
+            w, h = v.detection.image_size
+            m = replace(
+                _unlevel(m, w, h, v.roll_deg),
+                camera_roll_deg=Measurement(v.roll_deg, ROLL_PLUS_MINUS_DEG),
+            )
+        measured.append(m)
+    metrics = measured[0]
+    for m in measured[1:]:
+        metrics = average_metrics(metrics, m)
+    return gates, metrics, classify(gates, metrics, confidence=cal.variant(variant).confidence)
 
 
 def _unlevel(metrics: PostureMetrics, w: int, h: int, roll: float) -> PostureMetrics:
@@ -122,6 +251,15 @@ def _unlevel(metrics: PostureMetrics, w: int, h: int, roll: float) -> PostureMet
     )
 
 
+def _occluder_finding(f: OcclusionFinding, actions: dict[str, str]) -> Finding:
+    """An occluder as a gate finding: blocking, or a warning whose reading keeps a wider ±."""
+    action = actions.get(f.code, "block")
+    hint = f.hint
+    if action != "block":
+        hint += " The reading is kept with a wider ± (the error measured for such pictures)."
+    return Finding(f.code, f.message, hint, severity="block" if action == "block" else "warn")
+
+
 def analyze_detection(
     detection: Detection,
     *,
@@ -132,26 +270,11 @@ def analyze_detection(
 ) -> tuple[GateReport, PostureMetrics | None, Assessment]:
     """Gates, metrics and assessment for one detection (photo or video frame).
 
-    With the analysed picture ``rgb`` the camera roll is found and corrected first.
+    With the analysed picture ``rgb`` the camera roll is found and corrected first, and
+    the colour cues for occluders are read.
     """
-    gates = check_detection(detection, thresholds)
-    roll = None
-    if rgb is not None and gates.passed:
-        detection, roll = level_detection(detection, rgb)
-    metrics = None
-    person = detection.person
-    if gates.passed and person is not None and gates.near_side and gates.facing:
-        metrics = compute_posture_metrics(
-            person, gates.near_side, gates.facing, calibration or load_calibration(), variant
-        )
-        if roll is not None:
-            w, h = detection.image_size
-            metrics = replace(
-                _unlevel(metrics, w, h, roll),
-                camera_roll_deg=Measurement(roll, ROLL_PLUS_MINUS_DEG),
-            )
-            gates = with_findings(gates, camera_tilt_finding(roll, thresholds))
-    return gates, metrics, classify(gates, metrics)
+    view = measure_view(detection, rgb, thresholds=thresholds)
+    return assess_views([view], variant=variant, calibration=calibration)
 
 
 def analyze_image(
@@ -173,26 +296,17 @@ def analyze_image(
     small, scale = image.inference_view(INFERENCE_MAX_SIDE_PX)
     detection = detector.detect(small)
     variant = detector.options.variant
-    cal = calibration or load_calibration()
-    gates, metrics, assessment = analyze_detection(
-        detection, variant=variant, calibration=cal, thresholds=thresholds, rgb=small
-    )
+    views = [measure_view(detection, small, thresholds=thresholds)]
     if detection.person is None:
         # Say why nobody may have been found (darkness, overexposure, a panorama).
-        gates = replace(gates, findings=(no_person_finding(small, thresholds),))
-        assessment = classify(gates, None)
-    if flip_average and metrics is not None:
-        flipped = np.ascontiguousarray(small[:, ::-1])
-        m_gates, m_metrics, _ = analyze_detection(
-            detector.detect(flipped),
-            variant=variant,
-            calibration=cal,
-            thresholds=thresholds,
-            rgb=flipped,
+        gates = GateReport(findings=(no_person_finding(small, thresholds),))
+        return PhotoAnalysis(
+            image.name, image, detection, scale, gates, None, classify(gates, None)
         )
-        if m_metrics is not None and m_gates.passed:
-            metrics = average_metrics(metrics, m_metrics)
-            assessment = classify(gates, metrics)
+    if flip_average and views[0].gates.passed:
+        flipped = np.ascontiguousarray(small[:, ::-1])
+        views.append(measure_view(detector.detect(flipped), flipped, thresholds=thresholds))
+    gates, metrics, assessment = assess_views(views, variant=variant, calibration=calibration)
     return PhotoAnalysis(image.name, image, detection, scale, gates, metrics, assessment)
 
 

@@ -55,21 +55,22 @@ class BatchJob:
 
 
 def analyze_files(
-    files: Sequence[Path],
+    files: Sequence[tuple[Path, str]],
     job: BatchJob,
     *,
     workers: int = 1,
-    on_done: Callable[[Path], None] | None = None,
+    on_done: Callable[[int], None] | None = None,
 ) -> list[ResultRecord]:
     """The record of each file, in the order given, and its overlay written if asked.
 
     Args:
-        files: the pictures.
+        files: the pictures, each with the name its record and messages give it.
         job: the model and where overlays go.
         workers: processes to spread the files over, each with its own landmarker; fewer
             are used for fewer than :data:`MIN_FILES_PER_WORKER` files each, and with one
             the files are analysed in this process.
-        on_done: called with each file, in order, once its result is in (a progress bar).
+        on_done: called with each file's index, in order, once its result is in (a
+            progress line).
     """
     n = max(1, min(workers, len(files) // MIN_FILES_PER_WORKER))
     records: list[ResultRecord] = []
@@ -77,10 +78,10 @@ def analyze_files(
         with _quiet(job.quiet):
             detector = _detector(job)
         try:
-            for k, path in enumerate(files):
-                records.append(_analyze_one(k, path, detector, job))
+            for k, (path, name) in enumerate(files):
+                records.append(_analyze_one(k, path, name, detector, job))
                 if on_done is not None:
-                    on_done(path)
+                    on_done(k)
         finally:
             with _quiet(job.quiet):
                 detector.close()
@@ -89,20 +90,22 @@ def analyze_files(
     # threads or locks (OpenCV's, MediaPipe's).
     context = multiprocessing.get_context("spawn")
     with context.Pool(n, initializer=_start_worker, initargs=(job,)) as pool:
-        for path, record in zip(files, pool.imap(_work, enumerate(files)), strict=True):
+        for k, record in enumerate(pool.imap(_work, enumerate(files))):
             records.append(record)
             if on_done is not None:
-                on_done(path)
+                on_done(k)
     return records
 
 
-def _analyze_one(k: int, path: Path, detector: PoseDetector, job: BatchJob) -> ResultRecord:
+def _analyze_one(
+    k: int, path: Path, name: str, detector: PoseDetector, job: BatchJob
+) -> ResultRecord:
     from posture_cam.media.encode import encode_jpeg
     from posture_cam.pipeline import analyze_file, draw_analysis
     from posture_cam.report.record import photo_record
 
     with _quiet(job.quiet):
-        analysis = analyze_file(path, detector, name=str(path))
+        analysis = analyze_file(path, detector, name=name)
     record = photo_record(analysis, job.variant)
     if job.overlay_dir is not None:
         drawn = draw_analysis(analysis)
@@ -131,11 +134,11 @@ def _start_worker(job: BatchJob) -> None:
     _WORKER = (_detector(job), job)
 
 
-def _work(item: tuple[int, Path]) -> ResultRecord:
+def _work(item: tuple[int, tuple[Path, str]]) -> ResultRecord:
     assert _WORKER is not None, "worker not started"
     detector, job = _WORKER
-    k, path = item
-    return _analyze_one(k, path, detector, job)
+    k, (path, name) = item
+    return _analyze_one(k, path, name, detector, job)
 
 
 def _silence_native_stderr() -> None:

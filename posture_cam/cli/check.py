@@ -19,6 +19,8 @@ from typing import Any, TextIO
 
 from posture_cam.report.guided_text import HOW_TO, SOURCES
 
+from .output import print_wrapped, terminal_width
+
 __all__ = ["add_check_parser", "run_check_command", "MAX_DURATION_S"]
 
 # Longer videos are analysed for their first three minutes only.
@@ -93,12 +95,17 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _finding_lines(findings: Any, out: TextIO) -> None:
+def _finding_lines(findings: Any, out: TextIO, width: int) -> None:
     for f in findings:
         mark = "✗" if f.severity == "block" else "note:"
-        out.write(f"  {mark} {f.message}\n")
+        print_wrapped(out, f.message, width, indent=f"  {mark} ", more="    ")
         if f.hint:
-            out.write(f"    → {f.hint}\n")
+            print_wrapped(out, f.hint, width, indent="    → ", more="      ")
+
+
+def _say(text: str) -> None:
+    """A message for the person at the terminal (stderr), wrapped like ``analyze``'s."""
+    print_wrapped(sys.stderr, text.strip(), terminal_width())
 
 
 _POSITION_NAMES = {
@@ -109,14 +116,16 @@ _POSITION_NAMES = {
 }
 
 
-def _print_range(run: Any, name: str, variant: str, out: TextIO) -> None:
+def _print_range(run: Any, name: str, variant: str, out: TextIO, width: int) -> None:
     from posture_cam.report.guided_text import load_bench_figures, range_interpretation
 
     t = run.tally
-    out.write(f"\n{name}: pelvic-tilt range ({t.n_measured} of {t.n_frames} frames measured)\n")
+    out.write("\n")
+    head = f"{name}: pelvic-tilt range ({t.n_measured} of {t.n_frames} frames measured)"
+    print_wrapped(out, head, width, more="  ")
     r = run.outcome.result
     if r is None:
-        _finding_lines(run.findings, out)
+        _finding_lines(run.findings, out, width)
         if run.outcome.holds:
             out.write("  Still holds found:\n")
             for h in run.outcome.holds:
@@ -151,24 +160,29 @@ def _print_range(run: Any, name: str, variant: str, out: TextIO) -> None:
         )
     if r.relaxed_position_pct is not None:
         p = r.relaxed_position_pct
-        out.write(
-            f"  Relaxed stance within your range: {p.value:.0f} ± {p.plus_minus:.0f} % "
-            "(0 = fully tucked under, 100 = fully tipped forward)\n"
+        print_wrapped(
+            out,
+            f"Relaxed stance within your range: {p.value:.0f} ± {p.plus_minus:.0f} % "
+            "(0 = fully tucked under, 100 = fully tipped forward)",
+            width,
+            indent="  ",
         )
-    _finding_lines(r.findings, out)
+    _finding_lines(r.findings, out, width)
     out.write("\n")
     for line in range_interpretation(r, load_bench_figures(variant)):
-        out.write(f"  {line}\n")
+        print_wrapped(out, line, width, indent="  ")
 
 
-def _print_breathing(run: Any, name: str, variant: str, out: TextIO) -> None:
+def _print_breathing(run: Any, name: str, variant: str, out: TextIO, width: int) -> None:
     from posture_cam.report.guided_text import breathing_interpretation, load_bench_figures
 
     t = run.tally
-    out.write(f"\n{name}: breathing ({t.n_measured} of {t.n_frames} frames measured)\n")
+    out.write("\n")
+    head = f"{name}: breathing ({t.n_measured} of {t.n_frames} frames measured)"
+    print_wrapped(out, head, width, more="  ")
     r = run.outcome.result
     if r is None:
-        _finding_lines(run.findings, out)
+        _finding_lines(run.findings, out, width)
         return
     rows = (
         (
@@ -200,11 +214,11 @@ def _print_breathing(run: Any, name: str, variant: str, out: TextIO) -> None:
         ),
     )
     for label, text in rows:
-        out.write(f"  {label:<30} {text}\n")
-    _finding_lines(r.findings, out)
+        print_wrapped(out, f"{label:<30} {text}", width, indent="  ", more=" " * 33)
+    _finding_lines(r.findings, out, width)
     out.write("\n")
     for line in breathing_interpretation(r, load_bench_figures(variant)):
-        out.write(f"  {line}\n")
+        print_wrapped(out, line, width, indent="  ")
 
 
 def run_check_command(args: argparse.Namespace) -> int:
@@ -227,20 +241,17 @@ def run_check_command(args: argparse.Namespace) -> int:
     try:
         info = probe_video(path)
     except VideoLoadError as err:
-        print(f"{err.message} {err.hint}".strip(), file=sys.stderr)
+        _say(f"{err.message} {err.hint}")
         return EXIT_UNREADABLE
     try:
-        model = resolve_model(
-            args.variant, args.model, progress=lambda m: print(m, file=sys.stderr)
-        )
+        model = resolve_model(args.variant, args.model, progress=_say)
     except ModelUnavailableError as err:
-        print(str(err), file=sys.stderr)
+        _say(str(err))
         return EXIT_NO_MODEL
     if info.duration_s is not None and info.duration_s > MAX_DURATION_S:
-        print(
+        _say(
             f"note: the video is {info.duration_s:.0f} s long; only its first "
-            f"{MAX_DURATION_S:.0f} s are analysed.",
-            file=sys.stderr,
+            f"{MAX_DURATION_S:.0f} s are analysed."
         )
     quiet = contextlib.nullcontext if args.verbose else _native_stderr_silenced
     frames = iter_video_frames(
@@ -264,15 +275,15 @@ def run_check_command(args: argparse.Namespace) -> int:
             with quiet():
                 detector.close()
     except VideoLoadError as err:
-        print(f"{err.message} {err.hint}".strip(), file=sys.stderr)
+        _say(f"{err.message} {err.hint}")
         return EXIT_UNREADABLE
     variant = model.variant or args.variant
     keys: tuple[str, ...]
     if args.check == "range":
-        _print_range(run, path.name, variant, sys.stdout)
+        _print_range(run, path.name, variant, sys.stdout, terminal_width())
         keys = ("levine_whittle_1996", "heino_1990", "youdas_1996", "preece_2021", "article")
     else:
-        _print_breathing(run, path.name, variant, sys.stdout)
+        _print_breathing(run, path.name, variant, sys.stdout, terminal_width())
         keys = ("kaneko_horie_2012", "article")
     if args.json:
         payload = {

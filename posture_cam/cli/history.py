@@ -36,6 +36,8 @@ from posture_cam.history.baseline import (
 from posture_cam.history.store import Check, HistoryError, HistoryStore, default_history_path
 from posture_cam.report.record import ResultRecord
 
+from .output import print_wrapped, terminal_width
+
 __all__ = [
     "EXIT_HISTORY",
     "EXIT_NOT_FOUND",
@@ -393,19 +395,22 @@ def save_analyzed(
     if not saved:
         return EXIT_OK
     ids = ", ".join(f"#{i}" for i in saved)
-    print(
-        f"\nSaved {len(saved)} check{'s' if len(saved) != 1 else ''} to your history "
+    width = terminal_width()
+    stream.write("\n")
+    print_wrapped(
+        stream,
+        f"Saved {len(saved)} check{'s' if len(saved) != 1 else ''} to your history "
         f"({path}): {ids}.",
-        file=stream,
+        width,
     )
     report = assess_history(checks)
     for line in _baseline_lines(report, DEFAULT_BASELINE_N):
-        print(line, file=stream)
+        print_wrapped(stream, line, width)
     for cid in saved:
         changes = report.changes.get(cid)
         if not changes or report.baseline is None or cid in report.baseline.check_ids:
             continue
         print(f"  #{cid} compared with your baseline:", file=stream)
         for ch in changes.values():
-            print(f"    {ch.text()}", file=stream)
+            print_wrapped(stream, ch.text(), width, "    ")
     return EXIT_OK

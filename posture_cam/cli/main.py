@@ -19,15 +19,25 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
+
+from .output import (
+    IMAGE_SUFFIXES,
+    Progress,
+    collect_inputs,
+    print_record,
+    print_skipped,
+    print_summary,
+    terminal_width,
+)
 
 if TYPE_CHECKING:
-    from posture_cam.report.record import MeasureRecord, ResultRecord
+    from posture_cam.report.record import ResultRecord
 
 __all__ = [
     "main",
     "build_parser",
-    "iter_image_files",
+    "IMAGE_SUFFIXES",
     "EXIT_OK",
     "EXIT_NOT_MEASURABLE",
     "EXIT_USAGE",
@@ -40,10 +50,6 @@ EXIT_NOT_MEASURABLE = 1
 EXIT_USAGE = 2
 EXIT_NO_MODEL = 3
 EXIT_UNREADABLE = 4
-
-IMAGE_SUFFIXES = frozenset(
-    {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".gif", ".bmp", ".tif", ".tiff"}
-)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -103,7 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="analyse in N processes, each with its own copy of the model (default: the "
         f"number of cores, {default_workers()} here)",
     )
-    an.add_argument("--no-progress", action="store_true", help="no progress bar on folders")
+    an.add_argument(
+        "--no-progress", action="store_true", help="no progress line (shown on a terminal)"
+    )
     an.add_argument(
         "--verbose", action="store_true", help="show MediaPipe's own log lines (hidden by default)"
     )
@@ -122,18 +130,6 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {text!r}")
     return value
-
-
-def iter_image_files(paths: Sequence[str]) -> Iterator[Path]:
-    """Files named on the command line, then picture files found in folders (sorted)."""
-    for raw in paths:
-        p = Path(raw)
-        if p.is_dir():
-            yield from sorted(
-                f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES
-            )
-        else:
-            yield p
 
 
 @contextlib.contextmanager
@@ -155,95 +151,6 @@ def _native_stderr_silenced() -> Iterator[None]:
         os.close(saved)
 
 
-class _Progress:
-    """A one-line progress bar on stderr (line by line when stderr is not a terminal)."""
-
-    def __init__(self, total: int, stream: TextIO, enabled: bool) -> None:
-        self.total, self.stream, self.enabled = total, stream, enabled and total > 0
-        self.tty = stream.isatty()
-        self.done = 0
-
-    def step(self, label: str) -> None:
-        if not self.enabled:
-            return
-        self.done += 1
-        width = 30
-        filled = round(width * self.done / self.total)
-        bar = "#" * filled + "." * (width - filled)
-        line = f"[{bar}] {self.done}/{self.total} {label}"
-        if self.tty:
-            self.stream.write("\r" + line[:100].ljust(100))
-            if self.done == self.total:
-                self.stream.write("\n")
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
-
-
-def _print_record(r: ResultRecord, n_exercises: int, out: TextIO) -> None:
-    from posture_cam.report.exercises import get_exercise
-    from posture_cam.report.record import METRIC_LABELS
-
-    a = r.assessment
-    out.write(f"\n{r.file}\n")
-    if not r.measurable:
-        for f in r.blocking:
-            out.write(f"  ✗ {f.message}\n    → {f.hint}\n")
-        for p in a.problems:
-            if not any(p.startswith(f.message) for f in r.findings):
-                out.write(f"  ✗ {p}\n")
-        return
-    out.write(f"  Pattern: {a.title} (confidence {a.confidence:.0%})\n")
-    out.write(f"  {a.summary}\n")
-    for reason in a.reasons:
-        out.write(f"    - {reason.text}\n")
-    for p in a.problems:
-        out.write(f"    ! {p}\n")
-    out.write("  Measures (value ± typical error):\n")
-    label_w = max(len(lbl) for lbl, _ in METRIC_LABELS.values())
-    assert r.metrics is not None  # measurable
-    for key, (label, unit) in METRIC_LABELS.items():
-        m = r.metrics.measure(key)
-        if m.value is None:
-            text = "not measured"
-        else:
-            digits = 2 if key.endswith("_ratio") else 1
-            text = f"{m.value:.{digits}f} ± {_number(m.plus_minus, digits)} {unit}".rstrip()
-        out.write(f"    {label.ljust(label_w)}  {text}\n")
-    for f in r.warnings:
-        out.write(f"  note: {f.message} {f.hint}\n")
-    keys = a.exercises[: max(n_exercises, 0)]
-    if keys:
-        out.write("  Exercises to try:\n")
-        for k in keys:
-            ex = get_exercise(k)
-            out.write(f"    • {ex.name}: {ex.dose}. {ex.why}\n")
-
-
-def _number(x: float | None, digits: int) -> str:
-    return "?" if x is None else f"{x:.{digits}f}"
-
-
-def _print_summary(records: list[ResultRecord], out: TextIO) -> None:
-    name_w = max([4] + [len(r.file) for r in records])
-    out.write(f"\n{'file'.ljust(name_w)}  {'tilt °':>11}  {'curve °':>11}  result\n")
-    for r in records:
-
-        def cell(m: MeasureRecord | None) -> str:
-            if m is None or m.value is None:
-                return "-"
-            return f"{m.value:.0f} ± {_number(m.plus_minus, 0)}"
-
-        if r.measurable:
-            result = r.assessment.title
-        else:
-            result = r.findings[0].message if r.findings else "not measurable"
-        out.write(
-            f"{r.file.ljust(name_w)}  {cell(r.pelvic_tilt):>11}  "
-            f"{cell(r.lumbar_lordosis):>11}  {result}\n"
-        )
-
-
 def _exit_code(records: list[ResultRecord], read_codes: frozenset[str]) -> int:
     if any(f.code in read_codes for r in records for f in r.blocking):
         return EXIT_UNREADABLE
@@ -259,7 +166,10 @@ def _analyze(args: argparse.Namespace) -> int:
 
     from .batch import BatchJob, analyze_files, default_workers
 
-    files = list(iter_image_files(args.paths))
+    width = terminal_width()
+    inputs = collect_inputs(args.paths)
+    print_skipped(inputs, sys.stderr, width)
+    files = inputs.files
     if not files:
         print("No picture files found in: " + ", ".join(args.paths), file=sys.stderr)
         return EXIT_USAGE
@@ -275,15 +185,24 @@ def _analyze(args: argparse.Namespace) -> int:
     if overlay_dir is not None:
         overlay_dir.mkdir(parents=True, exist_ok=True)
     has_folder = any(Path(p).is_dir() for p in args.paths)
-    progress = _Progress(len(files), sys.stderr, has_folder and not args.no_progress)
+    progress = Progress(len(files), sys.stderr, has_folder and not args.no_progress)
     job = BatchJob(str(model.path), model.variant, overlay_dir, quiet=not args.verbose)
     workers = args.workers if args.workers is not None else default_workers()
-    records = analyze_files(files, job, workers=workers, on_done=lambda p: progress.step(p.name))
+
+    def done(k: int) -> None:  # the results come in order: the next one is under way
+        if k + 1 < len(files):
+            progress.show(k + 1, files[k + 1][1])
+
+    progress.show(0, files[0][1])
+    try:
+        records = analyze_files(files, job, workers=workers, on_done=done)
+    finally:
+        progress.close()
 
     for r in records:
-        _print_record(r, args.exercises, sys.stdout)
+        print_record(r, args.exercises, sys.stdout, width)
     if len(records) > 1:
-        _print_summary(records, sys.stdout)
+        print_summary(records, sys.stdout, width)
     if args.json:
         payload = {
             "model": {"variant": model.variant, "sha256": model.sha256},

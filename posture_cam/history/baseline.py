@@ -21,8 +21,10 @@ which is the formula above when they are equal. The baseline counts as one measu
 although it is a median of several: conservative, and it leaves room for day-to-day
 variation no bench can see.
 
-Where the SEM comes from (the bench, the live window, the user's own repeats):
-:mod:`posture_cam.history.repeatability`.
+Where the SEM comes from: the largest of the bench's repeatability, the live window's
+spread, the user's own same-day repeats (:mod:`posture_cam.history.repeatability`) and the
+measured error of a change (same bodies rendered at set tilts, ``bench/accuracy.py --change``:
+the estimator's error that does not cancel within one person, shipped with it).
 """
 
 from __future__ import annotations
@@ -89,7 +91,7 @@ def sdc95(sem: float) -> float:
 
 @dataclass(frozen=True)
 class SemEstimate:
-    """A SEM (degrees) and where it came from ("bench", "live window", "your repeats")."""
+    """A SEM (degrees) and where it came from, in words the report shows to people."""
 
     value: float
     source: str
@@ -103,6 +105,9 @@ class NoiseModel:
         repeatability: the bench's numbers.
         calibration_pm: variant -> metric -> calibration error (the ``±`` of one frame), to
             recover a live window's SD.
+        change_sem: variant -> metric -> the SEM equivalent of the measured error of a
+            change (same bodies rendered at set tilts: the SD of the change error / sqrt 2),
+            the part of the estimator's error that does not cancel within a person.
         personal: metric -> the user's own same-day SEM, when it has enough data.
         personal_df: its degrees of freedom per metric.
     """
@@ -111,19 +116,23 @@ class NoiseModel:
     calibration_pm: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     personal: Mapping[str, float] = field(default_factory=dict)
     personal_df: Mapping[str, int] = field(default_factory=dict)
+    change_sem: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
     def sem(self, check: Check, metric: str) -> SemEstimate:
         """The SEM for one check: the largest of the available estimates."""
         best = SemEstimate(
             self.repeatability.bench_sem(metric, check.variant, check.source),
-            f"bench ({check.source}, {check.variant} model)",
+            f"measured for {check.source} checks with the {check.variant} model",
         )
         m = check.metric(metric)
         cal = (self.calibration_pm.get(check.variant) or {}).get(metric)
         if check.source == "live" and m is not None and cal is not None:
             sd = live_window_sd(m.plus_minus, cal)
             if sd > best.value:
-                best = SemEstimate(sd, "live window spread")
+                best = SemEstimate(sd, "the spread of the live window")
+        change = (self.change_sem.get(check.variant) or {}).get(metric)
+        if change is not None and change > best.value:
+            best = SemEstimate(change, f"the measured error of a change ({check.variant} model)")
         mine = self.personal.get(metric)
         if mine is not None and mine > best.value:
             best = SemEstimate(mine, "your repeated checks on the same day")
@@ -174,14 +183,13 @@ def noise_model(
     rep = repeatability if repeatability is not None else load_repeatability()
     cal = calibration if calibration is not None else load_calibration()
     cal_pm: dict[str, dict[str, float]] = {}
+    change_sem: dict[str, dict[str, float]] = {}
     for variant in {c.variant for c in checks}:
-        tilt_model, lordosis_model = cal.for_variant(variant)
-        cal_pm[variant] = {
-            "pelvic_tilt_deg": tilt_model.mae,
-            "lumbar_lordosis_deg": lordosis_model.mae,
-        }
+        own = cal.variant(variant)
+        cal_pm[variant] = {m: own.error(m).mae for m in TRACKED}
+        change_sem[variant] = {m: own.error(m, "change").sd / math.sqrt(2.0) for m in TRACKED}
     mine, dfs = personal_sem(checks, tz) if personal else ({}, {})
-    return NoiseModel(rep, cal_pm, mine, dfs)
+    return NoiseModel(rep, cal_pm, mine, dfs, change_sem)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Literal, cast, get_args
 
-from posture_cam.report.record import CSV_COLUMNS, MeasureRecord, ResultRecord, csv_row
+from posture_cam.report.record import (
+    CSV_COLUMNS,
+    MeasureRecord,
+    ResultRecord,
+    csv_row,
+    csv_yes_no,
+)
 from posture_cam.types import Measurement
 
 from .db import (
@@ -422,7 +428,7 @@ class HistoryStore:
                         "variant": c.variant,
                         "label": c.label or "",
                         "note": c.note or "",
-                        "has_image": int(c.has_image),
+                        "has_image": csv_yes_no(c.has_image),
                     }
                 )
 

@@ -417,7 +417,9 @@ class LiveProcessor:
         values = summary.values
         if TILT in values and LORDOSIS in values:
             assessment = classify_values(
-                values[TILT].as_measurement(), values[LORDOSIS].as_measurement()
+                values[TILT].as_measurement(),
+                values[LORDOSIS].as_measurement(),
+                confidence=self._calibration.variant(self.variant).confidence,
             )
         elif not gates.passed:
             assessment = classify(gates, None)

@@ -9,10 +9,11 @@ boundary compared with the measurement error.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from posture_cam.types import Measurement, Pattern, PostureMetrics
 
+from .calibration import ConfidenceCalibration
 from .gates import GateReport
 
 __all__ = [
@@ -20,6 +21,8 @@ __all__ = [
     "Assessment",
     "Norm",
     "THRESHOLDS",
+    "PLAUSIBLE",
+    "PlausibleRange",
     "classify",
     "classify_values",
     "PATTERN_TITLES",
@@ -78,8 +81,10 @@ THRESHOLDS = Thresholds(
         # Our ASIS/PSIS skin points (the synthetic ground truth's) read 5° on an average
         # neutral body (rest pose, 5.1 ± 2.7° over the dev set); palpated markers read 13°.
         offset_to_ours=-8.0,
-        source="ASIS-PSIS angle in standing adults 13 ± 5° (DESIGN.md norms); "
-        "offset −8° to our skin-marker zero (synthetic neutral bodies: 5°)",
+        source="ASIS–PSIS angle 13 ± 5° (range 0–23°) in 30 pelves, Preece et al. 2008, "
+        "“Variation in pelvic morphology may prevent the identification of anterior pelvic "
+        "tilt”, J Man Manip Ther 16(2):113–117; shifted by −8° to our scale, on which "
+        "average neutral bodies read 5°",
     ),
     lumbar_lordosis=Norm(
         metric="lumbar_lordosis_deg",
@@ -89,10 +94,34 @@ THRESHOLDS = Thresholds(
         # Our L1/S1 chords (±2 % of height) on the mid-back read 23° on an average neutral
         # body (rest pose over the dev set: 23.0 ± 5.5°); DIERS-style surface lordosis 42°.
         offset_to_ours=-19.0,
-        source="surface lordosis in standing adults 42 ± 13° (DESIGN.md norms); "
-        "offset −19° to our L1/S1 chord convention (synthetic neutral bodies: 23°)",
+        source="standing lumbar curve 42 ± 13° measured on the skin with a flexible ruler "
+        "in 2,497 people without symptoms, Rajabi, Plandowska & Bayattork, “Normative "
+        "values of non-radiological surface measurement of the lumbar lordosis curvature "
+        "in the standing position”, Asian Spine J (doi 10.31616/asj.2024.0317); shifted by "
+        "−19° to our scale, on which average neutral bodies read 23°",
     ),
 )
+
+
+@dataclass(frozen=True)
+class PlausibleRange:
+    """Readings a standing person can show, on our scale; outside them a reading is a
+    measuring problem, not a posture, and is never turned into a pattern.
+
+    Pelvic tilt: the ASIS-PSIS angle of standing adults spans about 0-25° (bony
+    morphology alone gives 0-23°, mean 13 ± 5°, Preece et al. 2008; most people tilt
+    anteriorly, Herrington 2011) and people can tip the pelvis some 10-15° further either
+    way on purpose. On our scale (8° lower) that is about -20 to +30°, so -15..+35° keeps a
+    margin for the measuring error at both ends. Lumbar lordosis: a standing lower back
+    that curves the wrong way (a surface lordosis below -10° on our scale, about 4 SD under
+    the norm) or more than 70° (about 3.5 SD over it) is not seen in standing adults.
+    """
+
+    pelvic_tilt_deg: tuple[float, float] = (-15.0, 35.0)
+    lumbar_lordosis_deg: tuple[float, float] = (-10.0, 70.0)
+
+
+PLAUSIBLE = PlausibleRange()
 
 PATTERN_TITLES: dict[str, str] = {
     "increased": "Increased curve / anterior pelvic tilt",
@@ -129,6 +158,8 @@ class Assessment:
         summary: one sentence for people.
         reasons: the metrics behind the call.
         problems: why it is inconclusive (gate messages, flags, contradictions).
+        implausible: True when a reading lies outside what standing people show
+            (:data:`PLAUSIBLE`): the result is then inconclusive and says so.
     """
 
     pattern: Pattern
@@ -137,6 +168,7 @@ class Assessment:
     summary: str
     reasons: tuple[Reason, ...] = ()
     problems: tuple[str, ...] = ()
+    implausible: bool = False
 
 
 _FLAG_TEXT = {
@@ -191,18 +223,37 @@ def _inconclusive(problems: tuple[str, ...], reasons: tuple[Reason, ...] = ()) -
     )
 
 
+# Without a measured calibration, confidences follow the stated errors as they are.
+UNCALIBRATED = ConfidenceCalibration(scale=1.0, cap=1.0)
+
+
 def classify_values(
     pelvic_tilt: Measurement,
     lumbar_lordosis: Measurement,
     thresholds: Thresholds = THRESHOLDS,
+    *,
+    confidence: ConfidenceCalibration = UNCALIBRATED,
+    plausible: PlausibleRange | None = PLAUSIBLE,
 ) -> Assessment:
-    """Classify from the two angles alone (also used on ground truth by the bench)."""
+    """Classify from the two angles alone (also used on ground truth by the bench).
+
+    Args:
+        pelvic_tilt / lumbar_lordosis: the readings with their ``±`` (mean absolute error).
+        thresholds: the norms and cut-offs.
+        confidence: how the measured error becomes a confidence (see
+            :class:`~posture_cam.measure.calibration.ConfidenceCalibration`).
+        plausible: readings outside it are inconclusive; None skips the check (ground truth).
+    """
     t = thresholds
     if not (math.isfinite(pelvic_tilt.value) and math.isfinite(lumbar_lordosis.value)):
         return _inconclusive(("The pelvis or lower-back angle could not be measured.",))
     rt = _reason(t.pelvic_tilt, pelvic_tilt)
     rl = _reason(t.lumbar_lordosis, lumbar_lordosis)
     reasons = (rt, rl)
+    if plausible is not None:
+        odd = _implausible(pelvic_tilt.value, lumbar_lordosis.value, plausible)
+        if odd:
+            return replace(_inconclusive(odd, reasons), implausible=True)
     if (rt.z > t.contradiction_z and rl.z < -t.contradiction_z) or (
         rt.z < -t.contradiction_z and rl.z > t.contradiction_z
     ):
@@ -214,49 +265,76 @@ def classify_values(
             reasons,
         )
     z = (rt.z + rl.z) / 2.0
-    # Error of the mean score, from each estimate's typical error (MAE ≈ 0.8 SD).
-    sd_z = 0.5 * math.hypot(
-        1.25 * pelvic_tilt.plus_minus / t.pelvic_tilt.population_sd,
-        1.25 * lumbar_lordosis.plus_minus / t.lumbar_lordosis.population_sd,
+    # Error of the mean score, from each estimate's typical error (for a normal error the
+    # SD is 1.25 x the mean absolute error), scaled as the validation measured.
+    sd_z = (
+        confidence.scale
+        * 0.5
+        * math.hypot(
+            1.25 * pelvic_tilt.plus_minus / t.pelvic_tilt.population_sd,
+            1.25 * lumbar_lordosis.plus_minus / t.lumbar_lordosis.population_sd,
+        )
     )
     # An unknown (NaN) error is as uncertain as an infinite one: the call stays, its
     # confidence drops to a coin toss. (max() would keep a NaN and make the confidence NaN.)
     sd_z = max(sd_z, 1e-6) if math.isfinite(sd_z) else math.inf
     if z > t.pattern_z:
         pattern: Pattern = "increased"
-        confidence = _phi((z - t.pattern_z) / sd_z)
+        p_call = _phi((z - t.pattern_z) / sd_z)
         summary = (
             "Your lower back curves more than typical and the pelvis tips forward: "
-            'the pattern the article links to a tight psoas ("duck butt").'
+            "the pattern the physiotherapy article on the psoas links to a tight psoas "
+            '("duck butt").'
         )
     elif z < -t.pattern_z:
         pattern = "flattened"
-        confidence = _phi((-t.pattern_z - z) / sd_z)
+        p_call = _phi((-t.pattern_z - z) / sd_z)
         summary = (
             "Your lower back is flatter than typical and the pelvis tucks under: "
-            "the pattern the article links to a weak or overstretched psoas "
-            '("flat butt").'
+            "the pattern the physiotherapy article on the psoas links to a weak or "
+            'overstretched psoas ("flat butt").'
         )
     else:
         pattern = "neutral"
-        confidence = _phi((t.pattern_z - z) / sd_z) + _phi((z + t.pattern_z) / sd_z) - 1.0
+        p_call = _phi((t.pattern_z - z) / sd_z) + _phi((z + t.pattern_z) / sd_z) - 1.0
         summary = "Your pelvis and lower-back curve are within the typical range."
     driver = max(reasons, key=lambda r: abs(r.z))
     if pattern != "neutral":
         summary += f" Mostly from the {driver.label}."
     return Assessment(
         pattern=pattern,
-        confidence=float(min(max(confidence, 0.0), 1.0)),
+        confidence=float(min(max(p_call, 0.0), confidence.cap)),
         title=PATTERN_TITLES[pattern],
         summary=summary,
         reasons=reasons,
     )
 
 
+def _implausible(tilt: float, lordosis: float, r: PlausibleRange) -> tuple[str, ...]:
+    out = []
+    lo, hi = r.pelvic_tilt_deg
+    if not lo <= tilt <= hi:
+        out.append(
+            f"A pelvic tilt of {tilt:.0f}° is outside what standing people show ({lo:.0f} to "
+            f"{hi:.0f}° on this scale): the outline was probably misread (loose clothing, "
+            "hair, an arm, or the picture itself), so no pattern is given."
+        )
+    lo, hi = r.lumbar_lordosis_deg
+    if not lo <= lordosis <= hi:
+        out.append(
+            f"A lower-back curve of {lordosis:.0f}° is outside what standing people show "
+            f"({lo:.0f} to {hi:.0f}° on this scale): the outline was probably misread, so no "
+            "pattern is given."
+        )
+    return tuple(out)
+
+
 def classify(
     gates: GateReport,
     metrics: PostureMetrics | None,
     thresholds: Thresholds = THRESHOLDS,
+    *,
+    confidence: ConfidenceCalibration = UNCALIBRATED,
 ) -> Assessment:
     """The pattern for one picture: inconclusive whenever a gate fails or the data are poor."""
     if not gates.passed:
@@ -265,4 +343,6 @@ def classify(
         return _inconclusive(("The posture could not be measured.",))
     if metrics.flags:
         return _inconclusive(tuple(_FLAG_TEXT.get(f, f) for f in metrics.flags))
-    return classify_values(metrics.pelvic_tilt_deg, metrics.lumbar_lordosis_deg, thresholds)
+    return classify_values(
+        metrics.pelvic_tilt_deg, metrics.lumbar_lordosis_deg, thresholds, confidence=confidence
+    )

@@ -25,7 +25,7 @@ import numpy as np
 from posture_cam.landmarks import Side, near_side_index
 from posture_cam.types import Facing, Measurement, OutlineGeometry, Pose, PostureMetrics
 
-from .calibration import Calibration, LinearModel
+from .calibration import Calibration
 from .geometry import (
     EdgeProfile,
     chord_inclinations_deg,
@@ -69,6 +69,12 @@ FEATURE_LEVELS = tuple(round(0.42 + 0.02 * k, 2) for k in range(19))
 # of H) is sampled: finer, so the buttock and abdomen contours that turn with the pelvis
 # are seen whole.
 SHAPE_LEVELS = tuple(round(0.40 + 0.01 * k, 2) for k in range(43))
+# Heights relative to the hip landmark (in statures, + = above it) where the outline is also
+# sampled: the pelvis turns about the hip joint, so the buttock and lower-belly contours are
+# compared at the same place on every body whatever its proportions.
+HIP_LEVELS = tuple(round(-0.09 + 0.015 * k, 3) for k in range(19))
+# Landmarks whose position relative to the near hip (in statures) describes the stance.
+STANCE_PARTS = ("shoulder", "knee", "ankle", "ear")
 FEATURE_NAMES = (
     ("lordosis_raw_deg",)
     + tuple(f"back_incl_{lv:.2f}" for lv in FEATURE_LEVELS)
@@ -76,6 +82,9 @@ FEATURE_NAMES = (
     + ("thigh_incl_deg", "trunk_incl_deg", "shank_incl_deg")
     + tuple(f"back_x_{lv:.2f}" for lv in SHAPE_LEVELS)
     + tuple(f"front_x_{lv:.2f}" for lv in SHAPE_LEVELS)
+    + tuple(f"back_hip_{lv:+.3f}" for lv in HIP_LEVELS)
+    + tuple(f"front_hip_{lv:+.3f}" for lv in HIP_LEVELS)
+    + tuple(f"{part}_{axis}_from_hip" for part in STANCE_PARTS for axis in ("dx", "dy"))
 )
 # Holes in the segmentation smaller than this (share of H) are filled before tracing.
 HOLE_RATIO = 0.03
@@ -181,8 +190,6 @@ def outline_features(mask: np.ndarray, xy_px: np.ndarray, side: Side) -> Outline
     coverage = float(np.isfinite(back.x_px[lumbar]).mean()) if lumbar.any() else 0.0
     if coverage < MIN_OUTLINE_COVERAGE:
         flags.append("outline_gaps")
-    if _arm_behind_back(xy_px, side, back):
-        flags.append("arm_behind_back")
 
     # L1 and S1 first, then the feature levels: one call for all the back's chords.
     back_incl = chord_inclinations_deg(
@@ -204,7 +211,20 @@ def outline_features(mask: np.ndarray, xy_px: np.ndarray, side: Side) -> Outline
     back_x = profile_xs_at(back, shape_y)
     front_x = profile_xs_at(front, shape_y)
     origin = float(np.mean(back_x))
-    vec = np.concatenate([vec, (back_x - origin) / stature, (front_x - origin) / stature])
+    hip_y = hip[1] - np.array(HIP_LEVELS) * stature
+    stance = [
+        (_p(xy_px, part, side) - hip) * np.array([1.0, -1.0]) / stature for part in STANCE_PARTS
+    ]
+    vec = np.concatenate(
+        [
+            vec,
+            (back_x - origin) / stature,
+            (front_x - origin) / stature,
+            (profile_xs_at(back, hip_y) - hip[0]) / stature,
+            (profile_xs_at(front, hip_y) - hip[0]) / stature,
+            np.concatenate(stance),
+        ]
+    )
     if not np.isfinite(vec).all() and "outline_gaps" not in flags:
         flags.append("outline_gaps")
     depth = hollow_depth_px(back, level(0.80), level(0.45))
@@ -231,19 +251,8 @@ def pose_features(pose: Pose, side: Side, facing: Facing) -> OutlineFeatures:
     return outline_features(pose.mask, pose.xy_px, side)
 
 
-def _arm_behind_back(xy_px: np.ndarray, side: Side, back: EdgeProfile) -> bool:
-    """True if the near elbow or wrist lies behind the back outline (it would distort it)."""
-    arm = np.array([_p(xy_px, part, side) for part in ("elbow", "wrist")])
-    edge = profile_xs_at(back, arm[:, 1])
-    return bool((np.isfinite(edge) & (arm[:, 0] < edge)).any())
-
-
 def _measure(value: float, plus_minus: float) -> Measurement:
     return Measurement(float(value), float(plus_minus))
-
-
-def _estimate(model: LinearModel, vec: np.ndarray) -> Measurement:
-    return _measure(model.predict(vec), model.mae)
 
 
 # Landmark angles come straight from MediaPipe's points; their ± is the typical angular
@@ -259,6 +268,9 @@ def compute_posture_metrics(
     facing: Facing,
     calibration: Calibration,
     variant: str | None = None,
+    *,
+    features: OutlineFeatures | None = None,
+    mode: str = "clean",
 ) -> PostureMetrics:
     """All sagittal measures for one pose that passed the gates.
 
@@ -266,8 +278,11 @@ def compute_posture_metrics(
         pose: the detection, with its segmentation mask.
         side: near side (from the gates).
         facing: "+x" or "-x" (from the gates).
-        calibration: fitted estimates (see :func:`.calibration.load_calibration`).
-        variant: the pose-model variant, to pick matching calibration coefficients.
+        calibration: the fitted estimator (see :func:`.calibration.load_calibration`).
+        variant: the pose-model variant, to pick the matching estimator.
+        features: the outline features of this pose, when already computed.
+        mode: which measured error becomes the ``±`` of the estimated angles: "clean", or
+            "flagged" when something was found in the way but the reading is kept.
 
     Returns:
         :class:`PostureMetrics`; poor data gives NaN values and ``flags``, never an exception.
@@ -275,15 +290,16 @@ def compute_posture_metrics(
     w, _ = pose.image_size
     mirrored = facing == "-x"
     xy = mirror_x(pose.xy_px, w) if mirrored else pose.xy_px
-    feats = pose_features(pose, side, facing)
+    feats = features if features is not None else pose_features(pose, side, facing)
     flags = list(feats.flags)
     key_points = xy[[near_side_index(p, side) for p in ("ear", "shoulder", "hip", "knee", "ankle")]]
     if not np.isfinite(key_points).all():
         flags.append("landmarks_missing")
 
-    tilt_model, lordosis_model = calibration.for_variant(variant)
-    tilt = _estimate(tilt_model, _select(feats.vector, tilt_model))
-    lordosis = _estimate(lordosis_model, _select(feats.vector, lordosis_model))
+    cal = calibration.variant(variant)
+    estimate, _spread = cal.estimator.predict(_inputs(feats.vector, cal.estimator.features))
+    tilt = _measure(estimate[0], cal.error("pelvic_tilt_deg", mode).mae)
+    lordosis = _measure(estimate[1], cal.error("lumbar_lordosis_deg", mode).mae)
 
     sh, hip, knee, ankle, ear = (
         _p(xy, k, side) for k in ("shoulder", "hip", "knee", "ankle", "ear")
@@ -349,8 +365,9 @@ def average_metrics(a: PostureMetrics, b: PostureMetrics) -> PostureMetrics:
 _FEATURE_INDEX = {name: i for i, name in enumerate(FEATURE_NAMES)}
 
 
-def _select(vec: np.ndarray, model: LinearModel) -> np.ndarray:
-    return vec[[_FEATURE_INDEX[f] for f in model.features]]
+def _inputs(vec: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
+    """The estimator's inputs from the full feature vector (they are usually all of it)."""
+    return vec if names == FEATURE_NAMES else vec[[_FEATURE_INDEX[n] for n in names]]
 
 
 def _outline_geometry(feats: OutlineFeatures, width: int, mirrored: bool) -> OutlineGeometry:

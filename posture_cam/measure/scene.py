@@ -15,7 +15,7 @@ import math
 import cv2
 import numpy as np
 
-__all__ = ["estimate_roll_deg", "rotate_points", "rotate_mask"]
+__all__ = ["estimate_roll_deg", "rotate_points", "rotate_mask", "rotate_image"]
 
 # A segment must be this long (share of the picture height) to count as a scene vertical,
 # and together they must add up to this much: short edges are textures, not structure.
@@ -85,4 +85,16 @@ def rotate_mask(mask: np.ndarray, roll_deg: float) -> np.ndarray:
         flags=cv2.INTER_LINEAR,
         borderMode=cv2.BORDER_CONSTANT,
         borderValue=0.0,
+    )
+
+
+def rotate_image(rgb: np.ndarray, roll_deg: float) -> np.ndarray:
+    """A picture as a level camera would have taken it (same size, bilinear, edges repeated)."""
+    h, w = rgb.shape[:2]
+    return cv2.warpAffine(
+        rgb,
+        _rotation(w, h, roll_deg),
+        (w, h),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
     )

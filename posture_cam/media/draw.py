@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from posture_cam.landmarks import Side, near_side_index
-from posture_cam.types import Pose, PostureMetrics
+from posture_cam.types import Measurement, Pose, PostureMetrics
 
 __all__ = ["draw_overlay", "COLORS"]
 
@@ -111,12 +111,63 @@ def _metrics_shapes(metrics: PostureMetrics, scale: float) -> _MetricsShapes:
                 d = (b - a) * 1.8  # extend the short chord so its direction reads at a glance
                 chords.append((_pt(a - d, scale), _pt(b + d, scale), name))
     texts = (
-        f"Pelvic tilt {metrics.pelvic_tilt_deg} deg",
-        f"Lumbar curve {metrics.lumbar_lordosis_deg} deg",
-        f"Trunk {metrics.trunk_inclination_deg.value:+.0f} deg  "
-        f"Hip {metrics.hip_angle_deg.value:.0f} deg",
+        f"Pelvic tilt {_degrees(metrics.pelvic_tilt_deg)}",
+        f"Lower-back curve {_degrees(metrics.lumbar_lordosis_deg)}",
+        f"Trunk {_angle(metrics.trunk_inclination_deg.value, 0, sign=True)}  "
+        f"Hip {_angle(metrics.hip_angle_deg.value, 0)}",
     )
     return _MetricsShapes(tuple(outlines), tuple(chords), texts)
+
+
+def _angle(value: float, decimals: int, *, sign: bool = False) -> str:
+    """``12.3°``, ``−4°`` or ``+4°`` (``sign``); a value that rounds to zero reads ``0°``,
+    never ``−0°``; ``?`` when not a number."""
+    if not math.isfinite(value):
+        return "?"
+    text = f"{value:{'+' if sign else ''}.{decimals}f}"
+    if float(text) == 0:
+        text = f"{0:.{decimals}f}"
+    return text.replace("-", "−") + "°"
+
+
+def _degrees(m: Measurement) -> str:
+    """``12.3° ± 3.6°``: OpenCV 5 draws these characters with its own Unicode font."""
+    pm = f" ± {m.plus_minus:.1f}°" if math.isfinite(m.plus_minus) else ""
+    return _angle(m.value, 1) + pm
+
+
+def _person_box(pose: Pose | None, scale: float) -> tuple[float, float, float, float] | None:
+    """The person's landmarks' box in the picture (x0, y0, x1, y1), grown to take in the top
+    of the head and a margin around the body."""
+    if pose is None:
+        return None
+    xy = pose.xy_px[np.isfinite(pose.xy_px).all(axis=1)] * scale
+    if xy.shape[0] == 0:
+        return None
+    (x0, y0), (x1, y1) = xy.min(axis=0), xy.max(axis=0)
+    tall = max(y1 - y0, 1.0)
+    return x0 - 0.06 * tall, y0 - 0.12 * tall, x1 + 0.06 * tall, y1
+
+
+def _labels_origin(
+    block: tuple[int, int], size: tuple[int, int], person: tuple[float, ...] | None, pad: int
+) -> tuple[int, int]:
+    """Top-left corner for the block of labels (``block`` = width, height): the picture
+    corner where it covers least of the person (the top left on a tie)."""
+    bw, bh = block
+    w, h = size
+    corners = [(pad, pad), (w - bw - pad, pad), (pad, h - bh - pad), (w - bw - pad, h - bh - pad)]
+    if person is None:
+        return corners[0]
+    px0, py0, px1, py1 = person
+
+    def covered(corner: tuple[int, int]) -> float:
+        x, y = corner
+        dx = min(x + bw, px1) - max(x, px0)
+        dy = min(y + bh, py1) - max(y, py0)
+        return max(dx, 0.0) * max(dy, 0.0)
+
+    return min(corners, key=covered)
 
 
 def draw_overlay(
@@ -176,8 +227,13 @@ def draw_overlay(
             max(1, lw // 2),
             cv2.LINE_AA,
         )
-    y = int(30 * fs * 1.6)
+    step = int(36 * fs * 1.4)
+    boxes = [_label_box(text, fs) for text in shapes.texts]
+    block_w = max(b[1] for b in boxes) + 4
+    block_h = step * (len(boxes) - 1) + boxes[0][2] + boxes[0][3] + 6
+    x, y = _labels_origin((block_w, block_h), (w, h), _person_box(pose, scale), pad=10)
+    y += boxes[0][2] + 4  # from the block's top to the first text's baseline
     for text in shapes.texts:
-        _label(out, text, (10, y), fs)
-        y += int(36 * fs * 1.4)
+        _label(out, text, (x, y), fs)
+        y += step
     return out

@@ -1,6 +1,6 @@
 """The exercise catalogue, as data.
 
-The content restates the physiotherapy article the product is based on (``SEED.md``):
+The content restates the physiotherapy blog article on the psoas the product is based on:
 hip- and trunk-extension poses, a hip-flexor stretch, standing breaks, belly breathing and
 massage for the "tight psoas" pattern (increased lumbar curve / anterior pelvic tilt); core
 stabilisation, walking or running, and visualisation for the "weak or overstretched psoas"
@@ -144,7 +144,7 @@ HIP_FLEXOR_STRETCH = Exercise(
     why=(
         "Sitting keeps the hip flexors, the psoas among them, in a shortened position. "
         "This stretch opens the front of the hip by taking it into extension, the balance "
-        "the article recommends."
+        "the physiotherapy article on the psoas recommends."
     ),
     steps=(
         "Kneel on your right knee on a folded towel, left foot flat in front of you, "
@@ -351,7 +351,7 @@ DEAD_BUG = Exercise(
     why=(
         "A common core-stabilisation exercise: the deep belly muscles learn to keep the "
         "lower back and pelvis still while the arms and legs move, building the steadiness "
-        "the article says a weak psoas and trunk lack."
+        "that, says the physiotherapy article on the psoas, a weak psoas and trunk lack."
     ),
     steps=(
         "Lie on your back, arms pointing at the ceiling, hips and knees bent to 90° with "
@@ -422,7 +422,8 @@ WALKING = Exercise(
     key="walking",
     name="Walking or running",
     why=(
-        "The article recommends walking and/or running: upright, rhythmic movement that works "
+        "The physiotherapy article on the psoas recommends walking and/or running: upright, "
+        "rhythmic movement that works "
         "the hip and trunk muscles together and builds everyday strength and stamina."
     ),
     steps=(
@@ -447,7 +448,8 @@ VISUALISATION = Exercise(
     key="visualisation",
     name="Intention and visualisation",
     why=(
-        "The article suggests picturing the muscles around your back, hips and abdomen growing "
+        "The physiotherapy article on the psoas suggests picturing the muscles around your "
+        "back, hips and abdomen growing "
         "stronger and steadier, supporting your spine. Use it to focus your core exercises; "
         "it adds to them rather than replacing them."
     ),
@@ -509,7 +511,8 @@ BELLY_BREATHING = Advice(
     text=(
         "Sit or lie comfortably with one hand on your belly. Breathe in slowly through your "
         "nose so your belly rises, then breathe out slowly; keep going for 5–10 minutes. "
-        "The article links the psoas to the diaphragm: slow belly breathing helps the muscle "
+        "The physiotherapy article on the psoas links the muscle to the diaphragm: slow belly "
+        "breathing helps the muscle "
         "soften and relax, and is calmer than shallow chest breathing."
     ),
     source="SEED: deep breathing for 5–10 minutes; the psoas and the diaphragm",
@@ -544,7 +547,8 @@ SEE_A_PROFESSIONAL = Advice(
     text=(
         "See a physiotherapist or doctor if you have pain that persists, pain that spreads "
         "down a leg, numbness, tingling or weakness. If one leg seems shorter than the other, "
-        "the article suggests a therapist work on the psoas for several sessions before "
+        "the physiotherapy article on the psoas suggests a therapist work on the muscle for "
+        "several sessions before "
         "trying a heel lift."
     ),
     source="SEED: signs of a tight or weak psoas; leg-length difference and heel lifts",
@@ -577,8 +581,9 @@ DISCLAIMER = (
 """Short note to show next to any advice."""
 
 EVIDENCE_NOTE = (
-    "The exercises follow a physiotherapy article about the psoas. Research is more cautious: "
-    "across people, tight hip flexors predict neither pelvic tilt nor the lower-back curve "
+    "The exercises follow a physiotherapy blog article about the psoas, the hip flexor that "
+    "runs from the lower spine to the thigh bone. Research is more cautious: across people, "
+    "tight hip flexors predict neither pelvic tilt nor the lower-back curve "
     "well (Youdas 1996; Heino 1990; Naseri 2010), so a tilted pelvis doesn't prove a tight "
     "psoas, nor the reverse. Within one person, though, pelvic tilt and lumbar lordosis "
     "change together, roughly degree for degree (Levine & Whittle 1996), so tracking your "

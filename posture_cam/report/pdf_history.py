@@ -31,7 +31,7 @@ from .wording import minus
 
 __all__ = ["HISTORY_TABLE_ROWS", "history_section"]
 
-HISTORY_TABLE_ROWS = 10
+HISTORY_TABLE_ROWS = 6
 """How many of the most recent checks the history table lists."""
 
 
@@ -66,7 +66,8 @@ def _history_counts(trend: Trend) -> str:
 
 
 def _baseline_table(pdf: FPDF, trend: Trend) -> None:
-    """Per metric: baseline ± SDC, the latest check, its change, the SDC used, the verdict."""
+    """Per metric: the baseline, the latest check, its change, the smallest detectable change
+    used for it, the verdict."""
     base = trend.baseline
     assert base is not None
     latest = trend.latest_changes()
@@ -74,15 +75,14 @@ def _baseline_table(pdf: FPDF, trend: Trend) -> None:
     with table(
         pdf,
         font_size=8.5,
-        col_widths=(30, 30, 26, 20, 22, 46),
+        col_widths=(30, 22, 26, 20, 30, 46),
         text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "LEFT"),
         line_height=4.6,
         padding_mm=1.3,
     ) as t:
-        t.row(("Measure", "Baseline ± SDC", "Latest check", "Change", "SDC used", "Verdict"))
+        t.row(("Measure", "Baseline", "Latest check", "Change", "Real beyond", "Verdict"))
         for metric in TRACKED:
             ch = changes.get(metric)
-            sdc = trend.report.sdc(metric)
             point = next(
                 (
                     p
@@ -93,7 +93,7 @@ def _baseline_table(pdf: FPDF, trend: Trend) -> None:
             )
             row = t.row()
             row.cell(METRIC_NAMES[metric].capitalize())
-            row.cell(_degrees(base.values[metric], sdc))
+            row.cell(_degrees(base.values[metric]))
             row.cell(_degrees(point.value) if point is not None and ch is not None else "–")
             row.cell(minus(f"{ch.change:+.1f}") + "°" if ch is not None else "–")
             row.cell(f"±{ch.sdc:.1f}°" if ch is not None else "–")
@@ -159,7 +159,8 @@ def _nice_step(span: float) -> float:
 def _metric_chart(
     pdf: FPDF, trend: Trend, metric: str, x: float, y: float, w: float, h: float
 ) -> None:
-    """One metric over time: the baseline ± SDC band, each good check with its ± bar, the
+    """One metric over time: the baseline ± its smallest detectable change, each good check
+    with its ± bar, the
     dot coloured by its verdict (grey: part of the baseline)."""
     mt = trend.metrics[metric]
     pts = mt.points
@@ -257,7 +258,11 @@ def _trend_charts(pdf: FPDF, trend: Trend) -> None:
             pdf.set_x(x + 3)
             pdf.cell(pdf.get_string_width(label) + 5, 4, label)
             x = pdf.get_x()
-        band = " · grey band: baseline ± SDC" if trend.baseline is not None else ""
+        band = (
+            " · grey band: baseline ± the smallest detectable change"
+            if trend.baseline is not None
+            else ""
+        )
         pdf.cell(0, 4, f"vertical bar: ± typical error{band}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
@@ -281,8 +286,8 @@ def history_section(pdf: FPDF, trend: Trend) -> None:
         para(
             pdf,
             f"Your baseline is the {base.describe()}. Two checks of a posture that "
-            f"did not change can differ by up to {sdcs} (the smallest detectable change, "
-            "SDC, at 95 %); a change counts as real only beyond it.",
+            f"did not change can differ by up to {sdcs} (95 % of the time): the smallest "
+            "detectable change. A change counts as real only beyond it.",
             size=9.3,
         )
         gap(pdf, 2.5)
@@ -299,20 +304,24 @@ def history_section(pdf: FPDF, trend: Trend) -> None:
             when = next((date_text(p.time) for p in trend.patterns if p.check_id == cid), "")
             sources = sorted({ch.sem_source for ch in changes.values() if ch.sem_source})
             note = (
-                f"Latest check: #{cid}, {when}. The SDC used for it combines the "
-                "repeatability (SEM) of this check and of the baseline: 1.96 × "
-                "√(check SEM² + baseline SEM²). This check's SEM came from "
-                f"{', '.join(sources) or 'the bench'}."
+                f"Latest check: #{cid}, {when}. Its smallest detectable change allows for "
+                "how repeatable both this check and the baseline are (this check's "
+                f"repeatability: {'; '.join(sources) or 'as measured'})."
             )
         para(pdf, note, size=8.5, color=MUTED, h=4.3)
     gap(pdf, 5)
     if any(trend.metrics[m].points for m in TRACKED):
+        # Headings stay with what they head.
+        if pdf.will_page_break(_CHART_H_MM + 25):
+            pdf.add_page()
         para(pdf, "Over time", size=10.5, style="B")
         gap(pdf, 1)
         _trend_charts(pdf, trend)
         gap(pdf, 5)
     n = min(len(trend.patterns), HISTORY_TABLE_ROWS)
     title = "Your checks" if n == len(trend.patterns) else f"Your last {n} checks"
+    if pdf.will_page_break(12 + 6.5 * (n + 1)):
+        pdf.add_page()
     para(pdf, title, size=10.5, style="B")
     gap(pdf, 1)
     _trend_table(pdf, trend, n)
@@ -320,9 +329,9 @@ def history_section(pdf: FPDF, trend: Trend) -> None:
     para(
         pdf,
         "Each angle ± its typical error. Much of that error is the same for you in "
-        "every picture, so it cancels in a change: a change is judged against the SDC, "
-        "not against the ±. Keep the set-up the same (camera height and distance, "
-        "clothes) so that checks compare.",
+        "every picture, so it cancels in a change: a change is judged against the smallest "
+        "detectable change, not against the ±. Keep the set-up the same (camera height and "
+        "distance, clothes) so that checks compare.",
         size=8.5,
         color=MUTED,
         h=4.3,

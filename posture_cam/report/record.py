@@ -37,6 +37,7 @@ __all__ = [
     "ReasonRecord",
     "ResultRecord",
     "csv_row",
+    "csv_yes_no",
     "photo_record",
     "result_record",
 ]
@@ -453,22 +454,38 @@ CSV_COLUMNS = (
 )
 
 
+def csv_yes_no(flag: bool | None) -> str:
+    """A CSV cell for a yes/no fact: "yes" or "no", empty when not known."""
+    return "" if flag is None else "yes" if flag else "no"
+
+
+def _csv_number(x: float | None) -> float | None:
+    """A CSV number: empty (None) when missing or not finite, else rounded to 0.001."""
+    return None if x is None or not math.isfinite(x) else round(x, 3)
+
+
 def csv_row(rec: ResultRecord) -> dict[str, Any]:
-    """One CSV row (:data:`CSV_COLUMNS`) of a record."""
+    """One CSV row (:data:`CSV_COLUMNS`) of a record, written for spreadsheets.
+
+    Yes/no facts are "yes"/"no"; what is missing or does not apply is an empty cell, never a
+    made-up number: an inconclusive result has no confidence, an unmeasured picture no
+    angles.
+    """
+    inconclusive = rec.assessment.pattern == "inconclusive"
     row: dict[str, Any] = {
         "file": rec.file,
         "model_variant": rec.model_variant,
-        "read_ok": rec.read_ok,
+        "read_ok": csv_yes_no(rec.read_ok),
         "people_found": rec.people_found,
         "near_side": rec.near_side,
-        "measurable": rec.measurable,
+        "measurable": csv_yes_no(rec.measurable),
         "pattern": rec.assessment.pattern,
-        "confidence": rec.assessment.confidence,
+        "confidence": None if inconclusive else _csv_number(rec.assessment.confidence),
     }
     for name in METRIC_LABELS:
         m = rec.metrics.measure(name) if rec.metrics is not None else MeasureRecord(None, None)
-        row[name] = m.value
-        row[name + "_plus_minus"] = m.plus_minus
+        row[name] = _csv_number(m.value)
+        row[name + "_plus_minus"] = _csv_number(m.plus_minus)
     row["finding_codes"] = ";".join(f.code for f in rec.findings)
     row["messages"] = " | ".join(f.message for f in rec.findings)
     return row

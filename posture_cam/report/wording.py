@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from posture_cam.measure.calibration import Calibration
 from posture_cam.media.image_errors import ERROR_CODES
 
 from .record import METRIC_LABELS, ReasonRecord, ResultRecord
@@ -21,7 +20,6 @@ __all__ = [
     "PHOTO_TIPS",
     "PATTERN_COLORS",
     "MetricRow",
-    "AccuracyRow",
     "ValuePlusMinus",
     "format_value",
     "minus",
@@ -32,7 +30,6 @@ __all__ = [
     "reason_line",
     "confidence_text",
     "is_read_error",
-    "accuracy_rows",
     "MEANING_NOTES",
 ]
 
@@ -100,17 +97,6 @@ class MetricRow:
     plus_minus: str
     raw_value: float | None
     raw_plus_minus: float | None
-
-
-@dataclass(frozen=True)
-class AccuracyRow:
-    """Validation error of one estimated angle for one pose-model variant (degrees)."""
-
-    variant: str
-    metric: str
-    label: str
-    mae_deg: float
-    p95_deg: float
 
 
 def _finite(x: Any) -> float | None:
@@ -257,23 +243,3 @@ def confidence_text(record: ResultRecord) -> str:
 def is_read_error(findings: Iterable[HasCode]) -> bool:
     """True when the findings say the file itself could not be read (not a posture problem)."""
     return any(f.code in ERROR_CODES for f in findings)
-
-
-def accuracy_rows(calibration: Calibration) -> list[AccuracyRow]:
-    """Validation MAE and 95th-percentile error per variant, from the shipped calibration."""
-    rows = []
-    for metric, models in (
-        ("pelvic_tilt_deg", calibration.pelvic_tilt),
-        ("lumbar_lordosis_deg", calibration.lumbar_lordosis),
-    ):
-        for variant, model in sorted(models.items()):
-            rows.append(
-                AccuracyRow(
-                    variant=variant,
-                    metric=metric,
-                    label=METRIC_LABELS[metric][0],
-                    mae_deg=float(model.mae),
-                    p95_deg=float(model.p95_abs_error),
-                )
-            )
-    return rows

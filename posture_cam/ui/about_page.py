@@ -11,7 +11,6 @@ what the app does.
 from __future__ import annotations
 
 import importlib.metadata
-from dataclasses import fields
 
 import streamlit as st
 
@@ -28,7 +27,8 @@ from posture_cam.measure.calibration import load_calibration
 from posture_cam.measure.classify import THRESHOLDS
 from posture_cam.measure.gates import DEFAULT_THRESHOLDS
 from posture_cam.report.exercises import DISCLAIMER, EVIDENCE_NOTE
-from posture_cam.report.wording import MEANING_NOTES, accuracy_rows, minus
+from posture_cam.report.record import METRIC_LABELS
+from posture_cam.report.wording import MEANING_NOTES, minus
 
 __all__ = ["conventions_table", "render_about_page", "repeatability_rows"]
 
@@ -74,51 +74,117 @@ def conventions_table(doc: str | None = None) -> list[dict[str, str]]:
 _VARIANT_ORDER = ("full", "lite", "heavy")
 
 
+def _for_people(row: dict[str, str]) -> dict[str, str]:
+    """A conventions row with the measure's name as the results show it, not the code's."""
+    first, *_ = row
+    name = row[first]
+    label = METRIC_LABELS[name][0] if name in METRIC_LABELS else _OTHER_NAMES.get(name, name)
+    # The other headings come from the README's table ("points", "0° and sign").
+    rest = {k[:1].upper() + k[1:]: v for k, v in row.items() if k != first}
+    return {"Measure": label, **rest}
+
+
+_OTHER_NAMES = {"camera_roll_deg": "Camera roll (+ = turned clockwise)"}
+
+
 def _accuracy() -> None:
     cal = load_calibration()
-    rows = accuracy_rows(cal)
     variants = sorted(
-        {r.variant for r in rows},
-        key=lambda v: _VARIANT_ORDER.index(v) if v in _VARIANT_ORDER else 99,
+        cal.variants, key=lambda v: _VARIANT_ORDER.index(v) if v in _VARIANT_ORDER else 99
     )
-    table = []
-    for v in variants:
-        tilt = next(r for r in rows if r.variant == v and r.metric == "pelvic_tilt_deg")
-        lord = next(r for r in rows if r.variant == v and r.metric == "lumbar_lordosis_deg")
-        table.append(
-            {
-                "Pose model": v + (" (default for photos)" if v == "full" else ""),
-                "Pelvic tilt: mean error": f"{tilt.mae_deg:.1f}°",
-                "Pelvic tilt: 95 % of errors below": f"{tilt.p95_deg:.1f}°",
-                "Lower-back curve: mean error": f"{lord.mae_deg:.1f}°",
-                "Lower-back curve: 95 % of errors below": f"{lord.p95_deg:.1f}°",
-            }
-        )
-    st.dataframe(table, hide_index=True, width="stretch")
+    modes = (
+        ("clean", "One picture"),
+        ("flagged", "Something in the way, reading kept"),
+        ("change", "A change between two checks"),
+    )
+
+    def cell(variant: str, metric: str, mode: str) -> str:
+        e = cal.variant(variant).error(metric, mode)
+        return f"± {e.mae:.1f}° (95 % under {e.p95_abs_error:.1f}°)"
+
+    rows = [
+        (v, mode, label)
+        for v in variants
+        for mode, label in modes
+        # A kind of reading that is never kept (every occluder found blocks) has no error.
+        if cal.variant(v).error("pelvic_tilt_deg", mode).n
+    ]
+    # Short columns that wrap: the table must fit the page, a phone's included.
+    st.table(
+        {
+            "Pose model": [
+                ("photos" if v == cal.default_variant else "live" if v == "lite" else v)
+                + f": {label.lower()}"
+                for v, _, label in rows
+            ],
+            "Pelvic tilt": [cell(v, "pelvic_tilt_deg", m) for v, m, _ in rows],
+            "Lower-back curve": [cell(v, "lumbar_lordosis_deg", m) for v, m, _ in rows],
+        },
+        hide_index=True,
+    )
     st.markdown(
-        "Measured by the accuracy bench on **synthetic** side views whose true angles are "
-        "known (rendered 3D bodies), using only images held out from fitting. The mean error "
-        "is the ± printed with each angle. Real photos (clothes, hair, lighting, phone "
-        "cameras) have not been measured against X-rays or skin markers and are likely less "
-        "accurate, so treat a difference of a few degrees between two photos as noise."
+        "The ± is the mean error, measured on **rendered** 3D bodies whose true angles are "
+        "known: hundreds of bodies the estimate never saw while it learned, photographed "
+        "clean and again with long hair, loose tops, hoods, arms behind the back, bags, a "
+        "second person, phone compression, blur and dim light painted in; 95 % of the errors "
+        "were smaller than the figure in brackets. A **change** between two of your checks is "
+        "more accurate than a single reading, because most of the error comes from the body "
+        "and clothes and cancels between them. Real photos have not been measured against "
+        "X-rays or skin markers and are likely less accurate."
     )
-    st.caption(
-        f"Data: {cal.info.get('data', 'the synthetic dev set')}. Split: "
-        f"{cal.info.get('split', 'fixed')}. Method: {cal.info.get('method', 'see bench/')}."
-    )
-    default = str(cal.info.get("default_variant", "full"))
     others = [v for v in _VARIANT_ORDER if v not in variants]
     if others:
         st.caption(
             f"The {', '.join(others)} model{'s use' if len(others) > 1 else ' uses'} the "
-            f"{default} model's calibration and error figures; not measured separately."
+            f"{cal.default_variant} model's figures; not measured separately."
         )
+    info = cal.info.get(f"{cal.default_variant}_info", {})
+    rel = info.get("validation_reliability") if isinstance(info, dict) else None
+    if rel:
+        st.markdown(
+            "**Does the confidence mean what it says?** On the same held-out pictures, "
+            "how often the pattern was right for each stated confidence (photos):"
+        )
+        st.table(
+            {
+                "Stated": [f"{100 * b['from']:.0f}–{100 * b['to']:.0f} %" for b in rel["bins"]],
+                "Pictures": [str(b["n"]) for b in rel["bins"]],
+                "Right": [f"{100 * b['observed']:.0f} %" for b in rel["bins"]],
+            },
+            hide_index=True,
+        )
+        st.caption(
+            f"Average gap between stated and observed: {100 * rel['ece']:.1f} points. "
+            f"No result states more than {100 * cal.variant(None).confidence.cap:.0f} %."
+        )
+
+
+def _clothing() -> None:
+    st.markdown(
+        "The pelvis and the lower back are read from the **outline of your back**, so "
+        "anything that hides that outline changes the numbers:\n"
+        "- **A loose top, shirt or hoodie** hangs from the shoulder blades straight down to "
+        "the buttocks and bridges the hollow of the lower back: the curve reads flatter and "
+        "the pelvis more tucked under than they are.\n"
+        "- **Long hair or a ponytail** on the upper back, and **a hood**, change the upper "
+        "end of the curve.\n"
+        "- **Hands on the hips, an arm or elbow behind the back**, a **bag** or "
+        "**someone behind you** become part of the outline.\n\n"
+        "posture_cam looks for each of these. When it finds one it says so and either gives "
+        "no result (when such pictures were measured too wrong to be useful) or keeps the "
+        "reading with the wider ± measured for such pictures.\n\n"
+        "**For a good reading**: a fitted top or a sports top (or tuck your shirt in) and "
+        "fitted shorts or leggings; hair tied up or brought forward; arms hanging relaxed in "
+        "front of your thighs or crossed on your chest; no bag; stand side-on in good light "
+        "against a plain wall, with only you in the picture."
+    )
 
 
 def _thresholds() -> None:
     t = THRESHOLDS
     norms = (t.pelvic_tilt, t.lumbar_lordosis)
-    st.dataframe(
+    # A table that wraps: on a phone a data grid would cut the last columns off.
+    st.table(
         [
             {
                 "Measure": n.label[:1].upper() + n.label[1:],
@@ -129,7 +195,6 @@ def _thresholds() -> None:
             for n in norms
         ],
         hide_index=True,
-        width="stretch",
     )
     st.caption(
         "Sources: " + " · ".join(f"{n.label[:1].upper() + n.label[1:]}: {n.source}" for n in norms)
@@ -157,7 +222,6 @@ def _thresholds() -> None:
             f"{g.max_knee_flexion_deg:.0f}°, feet under the hips.\n"
             "- One person: a second well-visible person makes the picture inconclusive."
         )
-        st.caption(f"{len(fields(g))} thresholds in posture_cam/gates.py (GateThresholds).")
 
 
 def repeatability_rows() -> list[dict[str, str]]:
@@ -186,7 +250,7 @@ def _change() -> None:
         "against it counts as a **real change** only when it is larger than the **smallest "
         "detectable change**, SDC95 = 1.96 · √2 · SEM; anything smaller is **within noise**. "
         "The SEM is the spread of repeated checks of a person who did not change. It comes "
-        "from the repeatability bench below or from your own repeated checks on the same day "
+        "from the repeatability measured below or from your own repeated checks on the same day "
         "(same label), whichever is larger; a live check also counts the spread of its "
         "smoothing window. When a check and the baseline have different SEMs, the SDC is "
         "1.96 · √(check SEM² + baseline SEM²)."
@@ -194,7 +258,7 @@ def _change() -> None:
     st.dataframe(repeatability_rows(), hide_index=True, width="stretch")
     info = load_repeatability().info
     st.caption(
-        "Bench: each synthetic side view measured again after small changes of the same "
+        "Measured by checking each synthetic side view again after small changes of the same "
         "still picture (re-encoding, ±2 % scale, 1–2 px shift, ±0.5° rotation). That is the "
         "pipeline's noise only, not standing again or moving the camera, so these are lower "
         "bounds: take three checks on your first day, stepping away in between, and your "
@@ -224,13 +288,16 @@ def render_about_page() -> None:
     )
     rows = conventions_table()
     if rows:
-        st.dataframe(rows, hide_index=True, width="stretch")
+        st.table([_for_people(r) for r in rows], hide_index=True)
     else:
         st.code(geometry.__doc__ or "", language="text")
     st.markdown("\n".join(f"- {n}" for n in MEANING_NOTES))
 
     st.header("How accurate it is")
     _accuracy()
+
+    st.header("Clothing, hair and arms")
+    _clothing()
 
     st.header("What the evidence says")
     st.markdown(EVIDENCE_NOTE)
@@ -263,14 +330,16 @@ def render_about_page() -> None:
         "tick *Also keep the picture*. Delete one check or all of them on the **History** "
         f"page. The file: `{default_history_path()}` (set `{ENV_DATA_DIR}` to put it "
         "elsewhere).\n"
-        "- The app makes no network connection of its own, except to download a pose model "
-        "when you press the button to get one.\n"
+        "- The app makes no network connection of its own, except once, when a pose model "
+        "is needed and none is on this computer: it then fetches it from Google's model "
+        "storage, or the files it is built from with npm and pip.\n"
         f"- **MediaPipe {mp_version}**, the pose library, sends usage metrics to Google "
         "(its NOTICE file says so; at exit it contacts play.googleapis.com). These are "
         "usage statistics, **not images**. There is no documented switch to turn this off."
     )
     st.caption(DISCLAIMER)
     st.caption(
-        "Pose models: BlazePose GHUM 3D and the BlazePose detector, © Google LLC, Apache-2.0 "
-        "(see posture_cam/LICENSES)."
+        "Pose models: BlazePose GHUM 3D and the BlazePose detector, © Google LLC, under the "
+        "Apache License 2.0; the licence text, and a note of the metadata added when the app "
+        "builds a model itself, come with posture_cam (its LICENSES folder)."
     )

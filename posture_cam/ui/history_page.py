@@ -4,10 +4,12 @@ The history is the SQLite file of :mod:`posture_cam.history.store`, on this comp
 run opens it, reads or writes, and closes it again (opening is cheap, and no connection is
 shared between Streamlit's threads); two browser tabs or the CLI may write at the same time.
 
-Page: where the file is; the baseline (first N good checks or a picked date range) and the
-smallest detectable change; the latest check's change with its verdict; trend charts of
-pelvic tilt and lordosis (each point ± its error, the baseline with a ± SDC band, colour =
-verdict) and of the pattern; a table of every check; CSV export; delete one or all.
+Page: where the file is; the baseline (first N good checks or a picked date range, kept for
+the Report page too) and the smallest detectable change; the latest check's change with its
+verdict; trend charts of pelvic tilt and lordosis (each point ± its error, the baseline with
+its smallest-detectable-change band, colour = verdict) and of the pattern, on a time axis
+that suits the span (hours for one day, days, months); a table of every check with its
+label; the pictures kept; CSV export; delete one or all.
 
 "Save to history" on the Photo and Live pages: :func:`render_save_to_history`, given the
 result as a :class:`~posture_cam.report.session.SessionEntry` (record, source, picture).
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import io
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any, Literal
 
 import altair as alt
@@ -27,6 +30,7 @@ from posture_cam.history.baseline import DEFAULT_BASELINE_N, METRIC_NAMES, TRACK
 from posture_cam.history.store import Check, HistoryError, HistoryStore, default_history_path
 from posture_cam.history.trend import Trend, compute_trend
 from posture_cam.report.session import SessionEntry
+from posture_cam.report.wording import minus
 from posture_cam.ui import state
 
 __all__ = [
@@ -38,7 +42,15 @@ __all__ = [
     "save_to_history",
 ]
 
-_VERDICT_COLORS = {"baseline": "#808080", "within noise": "#1f77b4", "real change": "#d62728"}
+_STATUS_COLORS = {
+    "baseline": "#808080",
+    "within noise": "#1f77b4",
+    "real change": "#d62728",
+    "no baseline yet": "#212529",
+}
+"""Point colours: part of the baseline, a verdict against it, or not compared (no baseline)."""
+PICTURES_SHOWN = 8
+"""Kept pictures shown on the page, newest first."""
 _PATTERN_AXIS = {-1: "flattened", 0: "neutral", 1: "increased"}
 
 
@@ -87,6 +99,7 @@ def render_save_to_history(
             disabled=True,
             icon=":material/check:",
             width=width,
+            wrap=True,
         )
         return saved[key]
     if not entry.record.measurable:
@@ -126,7 +139,8 @@ def _local(t: datetime) -> str:
 
 
 def history_table_rows(checks: list[Check], trend: Trend) -> list[dict[str, Any]]:
-    """One row per check, newest first: date, source, pattern, tilt, curve, changes."""
+    """One row per check, newest first: date, label, source, pattern, both angles and their
+    change from the baseline, whether a picture was kept, the note."""
     changes = trend.report.changes
     base_ids = set(trend.baseline.check_ids) if trend.baseline is not None else set()
     rows = []
@@ -134,18 +148,21 @@ def history_table_rows(checks: list[Check], trend: Trend) -> list[dict[str, Any]
         row: dict[str, Any] = {
             "ID": c.id,
             "Date": _local(c.time),
+            "Label": c.label or "",
             "Source": c.source.capitalize(),
             "Pattern": c.pattern,
         }
         for metric in TRACKED:
             m = c.metric(metric)
             name = METRIC_NAMES[metric].capitalize()
-            row[name] = f"{m.value:.1f}° ± {m.plus_minus:.1f}°" if c.good and m is not None else "–"
+            row[name] = (
+                minus(f"{m.value:.1f}° ± {m.plus_minus:.1f}°") if c.good and m is not None else "–"
+            )
             ch = (changes.get(c.id) or {}).get(metric)
             row[f"{name} vs baseline"] = (
-                "baseline" if c.id in base_ids else ch.short_text() if ch else "–"
+                "baseline" if c.id in base_ids else minus(ch.short_text()) if ch else "–"
             )
-        row["Label"] = c.label or ""
+        row["Picture"] = "kept" if c.has_image else ""
         row["Note"] = c.note or ""
         rows.append(row)
     return rows
@@ -157,43 +174,91 @@ def _metric_frame(trend: Trend, metric: str) -> pd.DataFrame:
     if not df.empty:
         df["time"] = pd.to_datetime(df["time"], utc=True)
         df["status"] = [
-            "baseline" if r["in_baseline"] else (r["verdict"] or "baseline") for r in rows
+            "baseline" if r["in_baseline"] else (r["verdict"] or "no baseline yet") for r in rows
         ]
+        df["label"] = df["label"].fillna("")
     return df
 
 
+TimeUnit = Literal["minute", "hour", "day", "week", "month", "year"]
+
+_SPANS: tuple[tuple[float, TimeUnit, int, str], ...] = (
+    # (longest span in hours, tick interval, step, label format)
+    (2, "minute", 15, "%H:%M"),
+    (12, "hour", 1, "%H:%M"),
+    (36, "hour", 3, "%H:%M"),
+    (24 * 10, "day", 1, "%d %b"),
+    (24 * 60, "week", 1, "%d %b"),
+    (24 * 400, "month", 1, "%b %Y"),
+)
+
+
+def time_axis(times: pd.Series) -> tuple[alt.X, str | None]:
+    """The x encoding for checks at ``times``: ticks and labels that suit their span (hours
+    and minutes within a day, days, weeks, months), the day as the axis title when all are
+    on one day, and some room so the first and last points are not cut at the edges."""
+    local = times.dt.tz_convert(datetime.now().astimezone().tzinfo)
+    span_h = (local.max() - local.min()).total_seconds() / 3600
+    default: tuple[TimeUnit, int, str] = ("year", 1, "%Y")
+    interval, step, fmt = next(
+        ((i, st_, f) for limit, i, st_, f in _SPANS if span_h <= limit), default
+    )
+    days = sorted(set(local.dt.date))
+    title = days[0].strftime("%d %B %Y").lstrip("0") if len(days) == 1 else None
+    axis = alt.Axis(
+        format=fmt,
+        tickCount=alt.TimeIntervalStep(interval=interval, step=step),
+        labelOverlap=True,
+        title=title,
+    )
+    return alt.X("time:T", axis=axis, scale=alt.Scale(padding=24)), title
+
+
 def metric_chart(trend: Trend, metric: str) -> alt.LayerChart | None:
-    """Points with ± error bars, the baseline line and its ± SDC band; None if no points."""
+    """Points with ± error bars, the baseline line and its band; None if no points.
+
+    The y range takes in every error bar and the band, so none is cut off at the top or
+    bottom of the chart.
+    """
     df = _metric_frame(trend, metric)
     if df.empty:
         return None
     name = METRIC_NAMES[metric]
-    x = alt.X("time:T", title=None)
+    x, _ = time_axis(df["time"])
+    lows = list(df["lower"].dropna()) + list(df["baseline_lower"].dropna())
+    highs = list(df["upper"].dropna()) + list(df["baseline_upper"].dropna())
+    lo, hi = min(lows + list(df["value"])), max(highs + list(df["value"]))
+    pad = max((hi - lo) * 0.08, 1.0)
+    y_scale = alt.Scale(domain=[lo - pad, hi + pad], nice=False, zero=False)
     layers: list[alt.Chart] = []
     if trend.metrics[metric].baseline is not None:
         base = alt.Chart(df)
         layers.append(
             base.mark_area(opacity=0.15, color="#808080").encode(
-                x=x, y="baseline_lower:Q", y2="baseline_upper:Q"
+                x=x, y=alt.Y("baseline_lower:Q", scale=y_scale), y2="baseline_upper:Q"
             )
         )
         layers.append(
-            base.mark_line(strokeDash=[4, 4], color="#808080").encode(x=x, y="baseline:Q")
+            base.mark_line(strokeDash=[4, 4], color="#808080").encode(
+                x=x, y=alt.Y("baseline:Q", scale=y_scale)
+            )
         )
     chart = alt.Chart(df)
-    layers.append(chart.mark_rule().encode(x=x, y="lower:Q", y2="upper:Q"))
+    layers.append(chart.mark_rule().encode(x=x, y=alt.Y("lower:Q", scale=y_scale), y2="upper:Q"))
+    shown = [s for s in _STATUS_COLORS if s in set(df["status"])]
     layers.append(
         chart.mark_point(filled=True, size=70).encode(
             x=x,
-            y=alt.Y("value:Q", title=f"{name} (°)", scale=alt.Scale(zero=False)),
+            y=alt.Y("value:Q", title=f"{name} (°)", scale=y_scale),
             color=alt.Color(
                 "status:N",
                 title="Change",
-                scale=alt.Scale(domain=list(_VERDICT_COLORS), range=list(_VERDICT_COLORS.values())),
+                scale=alt.Scale(domain=shown, range=[_STATUS_COLORS[s] for s in shown]),
             ),
             shape=alt.Shape("source:N", title="Source"),
             tooltip=[
                 alt.Tooltip("time:T", title="When", format="%Y-%m-%d %H:%M"),
+                alt.Tooltip("label:N", title="Label"),
                 alt.Tooltip("value:Q", title=name, format=".1f"),
                 alt.Tooltip("plus_minus:Q", title="±", format=".1f"),
                 alt.Tooltip("change:Q", title="Change", format="+.1f"),
@@ -217,6 +282,7 @@ def pattern_chart(trend: Trend) -> alt.Chart | None:
             "pattern": [p.pattern for p in pts],
         }
     )
+    x, _ = time_axis(df["time"])
     axis = alt.Axis(
         values=list(_PATTERN_AXIS),
         labelExpr=("datum.value == 1 ? 'increased' : datum.value == -1 ? 'flattened' : 'neutral'"),
@@ -225,7 +291,7 @@ def pattern_chart(trend: Trend) -> alt.Chart | None:
         alt.Chart(df)
         .mark_line(interpolate="step-after", point=True)
         .encode(
-            x=alt.X("time:T", title=None),
+            x=x,
             y=alt.Y("level:Q", title="Pattern", axis=axis, scale=alt.Scale(domain=[-1.3, 1.3])),
             tooltip=[
                 alt.Tooltip("time:T", title="When", format="%Y-%m-%d %H:%M"),
@@ -268,6 +334,28 @@ def _baseline_controls(checks: list[Check]) -> tuple[int, datetime | None, datet
     return DEFAULT_BASELINE_N, since, until
 
 
+def _kept_pictures(path: Path, checks: list[Check]) -> None:
+    """The pictures kept with checks, newest first, each with its date and label."""
+    with_picture = [c for c in reversed(checks) if c.has_image][:PICTURES_SHOWN]
+    if not with_picture:
+        return
+    st.subheader("Pictures you kept")
+    try:
+        with HistoryStore(path) as store:
+            pictures = [(c, store.get_image(c.id)) for c in with_picture]
+    except HistoryError as exc:
+        st.warning(f"The pictures could not be read: {exc}", icon=":material/warning:")
+        return
+    cols = st.columns(4)
+    shown = [(c, jpeg) for c, jpeg in pictures if jpeg is not None]
+    for k, (c, jpeg) in enumerate(shown):
+        caption = f"#{c.id} · {_local(c.time)}" + (f" · {c.label}" if c.label else "")
+        cols[k % 4].image(jpeg, caption=caption, width="stretch")
+    more = sum(c.has_image for c in checks) - len(with_picture)
+    if more > 0:
+        st.caption(f"{more} older picture{'s' if more != 1 else ''} not shown.")
+
+
 def _verdict_markdown(text: str, real: bool) -> str:
     badge = ":red-badge[real change]" if real else ":blue-badge[within noise]"
     return f"{badge} {text}"
@@ -305,11 +393,13 @@ def render_history_page() -> None:
             "No checks saved yet. On **Photo check** or **Live check**, press **Save to "
             "history** on a result. Tip: for your baseline, take three checks on the "
             "first day, stepping away between them.",
-            icon="📈",
+            icon=":material/timeline:",
         )
         return
 
     n, since, until = _baseline_controls(checks)
+    # The Report page (and its PDF) compares against the same baseline.
+    state.set_history_baseline(n, since, until)
     report = assess_history(checks, n=n, since=since, until=until)
     trend = compute_trend(checks, report=report)
     b = report.baseline
@@ -353,6 +443,7 @@ def render_history_page() -> None:
 
     st.subheader("All checks")
     st.dataframe(history_table_rows(checks, trend), hide_index=True, width="stretch")
+    _kept_pictures(path, checks)
     stamp = datetime.now().strftime("%Y%m%d")
     st.download_button(
         "Export CSV",

@@ -32,17 +32,12 @@ import streamlit as st
 
 from posture_cam.live.processor import LiveProcessor
 from posture_cam.live.state import LiveState, live_record
-from posture_cam.pose.models import ModelUnavailableError
 from posture_cam.report.record import METRIC_LABELS
 from posture_cam.report.session import SessionEntry
 from posture_cam.report.wording import format_measure
 from posture_cam.ui import state
 
-from .components import (
-    pattern_badge,
-    render_model_missing,
-    render_photo_tips,
-)
+from .components import obtain_model, pattern_badge, render_photo_tips
 from .history_page import render_save_to_history
 from .photo_page import render_photo_result
 from .webrtc import ice_servers_from_config
@@ -94,16 +89,16 @@ def _status_badge(s: LiveState) -> None:
 
 def _numbers(s: LiveState) -> None:
     values = s.summary.values
-    c1, c2 = st.columns(2)
-    for col, name, label in (
-        (c1, "pelvic_tilt_deg", "Pelvic tilt"),
-        (c2, "lumbar_lordosis_deg", "Lower-back curve"),
+    # One above the other: side by side, the panel's column cut "14.6° ± 3.6°" short.
+    for name, label in (
+        ("pelvic_tilt_deg", "Pelvic tilt"),
+        ("lumbar_lordosis_deg", "Lower-back curve"),
     ):
-        col.metric(
+        st.metric(
             label,
             format_measure(values.get(name), "°", decimals=1),
-            help="Median over the last ~2 s; ± combines its spread and the "
-            "typical calibration error.",
+            help="Median over the last ~2 s; ± combines its spread and the typical error "
+            "of the estimate.",
         )
     rows = []
     for name, (label, unit) in METRIC_LABELS.items():
@@ -150,7 +145,8 @@ def _live_panel() -> None:
     kept = st.session_state.get(state.KEY_LIVE_LAST_KEPT)
     if kept:
         kept_slot.success(
-            f"Kept “{kept[0]}” ({kept[1]}). Open **Report** to see or download it.", icon="✅"
+            f"Kept “{kept[0]}” ({kept[1]}). Open **Report** to see or download it.",
+            icon=":material/check_circle:",
         )
     entry = _last_kept_entry()
     if entry is not None:
@@ -162,12 +158,15 @@ def _live_status(s: LiveState, live: bool) -> None:
     """The changing part of the panel: badge, pattern or guidance, numbers, rate."""
     if not live:
         if s.frames_shown:
-            st.info("The camera is stopped. Press **Start** to measure again.", icon="⏸️")
+            st.info(
+                "The camera is stopped. Press **Start** to measure again.",
+                icon=":material/pause_circle:",
+            )
         else:
             st.info(
                 "Press **Start** below the video and allow the camera. Stand side-on, "
                 "2–3 m away, with your whole body in view.",
-                icon="🎥",
+                icon=":material/videocam:",
             )
     else:
         _status_badge(s)
@@ -178,9 +177,9 @@ def _live_status(s: LiveState, live: bool) -> None:
             st.markdown(f"#### {pattern_badge(s.assessment.pattern, s.assessment.title)}")
             st.caption(s.assessment.summary)
         elif g is not None and s.status == "guidance":
-            st.warning(f"**{g.message}** {g.hint}", icon="📷")
+            st.warning(f"**{g.message}** {g.hint}", icon=":material/photo_camera:")
         elif g is not None:
-            st.info(f"{g.message} {g.hint}".strip(), icon="⏳")
+            st.info(f"{g.message} {g.hint}".strip(), icon=":material/hourglass_top:")
         _numbers(s)
         st.caption(
             f"Video: {s.video_fps:.1f} frames/s · analysis: {s.analysis_fps:.1f} frames/s, "
@@ -193,11 +192,9 @@ def _live_status(s: LiveState, live: bool) -> None:
 def _render_live(variant: str) -> None:
     from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-    try:
-        proc = state.live_processor(variant)
-    except ModelUnavailableError as err:
-        render_model_missing(variant, err, key="live_fetch_model")
+    if not obtain_model(variant):
         return
+    proc = state.live_processor(variant)
     video, panel = st.columns([3, 2], gap="large")
     with video:
         webrtc_streamer(

@@ -18,14 +18,13 @@ import streamlit as st
 from posture_cam.media.encode import encode_jpeg
 from posture_cam.pipeline import analyze_file, draw_analysis
 from posture_cam.pose.detect import PoseDetector
-from posture_cam.pose.models import ModelUnavailableError
 from posture_cam.report.record import ResultRecord, photo_record
 from posture_cam.report.session import SessionEntry
 from posture_cam.ui import state
 
 from .components import (
+    obtain_model,
     render_exercises,
-    render_model_missing,
     render_photo_guidance,
     render_photo_tips,
     render_result_card,
@@ -47,7 +46,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-UPLOAD_TYPES = ("jpg", "jpeg", "png", "webp", "heic", "heif")
+UPLOAD_TYPES = ("jpg", "jpeg", "png", "webp", "heic", "heif", "gif", "bmp", "tif", "tiff")
+"""What the uploader takes: the picture types the command line reads."""
 
 OVERLAY_MAX_SIDE_PX = 1600
 """The overlay is drawn on the full-resolution photo, then stored at most this size
@@ -157,16 +157,18 @@ def _render_one(result: PhotoResult, index: int, history_key: str) -> None:
     """One photo's result, with "Keep in report" and "Save to history" (keyed ``history_key``)."""
     record = result.record
     with st.container(border=True):
-        head, action = st.columns([4, 1], vertical_alignment="center")
-        head.markdown(f"### {result.name}")
-        with action:
+        # The name and the actions on one line (they wrap under it on a phone).
+        head = st.container(horizontal=True, vertical_alignment="center")
+        head.markdown(f"#### {result.name}", width="stretch")
+        with head:
             if record.metrics is not None:
                 if _kept_entry_id(result) is not None:
                     st.button(
-                        "Kept in report ✓",
+                        "Kept in report",
                         key=f"kept_{index}_{result.key}",
                         disabled=True,
-                        width="stretch",
+                        icon=":material/check:",
+                        wrap=True,
                     )
                 else:
                     st.button(
@@ -175,18 +177,17 @@ def _render_one(result: PhotoResult, index: int, history_key: str) -> None:
                         on_click=_keep,
                         args=(result,),
                         type="primary",
-                        width="stretch",
+                        wrap=True,
                         help="Add this result and its picture to the session report.",
                     )
             render_save_to_history(
                 SessionEntry(record=record, source="photo", overlay_jpeg=result.overlay_jpeg),
                 key=history_key,
-                width="stretch",
             )
         if result.overlay_jpeg is None:
             render_photo_guidance(record.findings)
             return
-        left, right = st.columns([2, 3], gap="large")
+        left, right = st.columns([5, 6], gap="medium")
         with left:
             caption = (
                 "Near-side landmarks, back outline (red), tangents at L1 and S1 (yellow) "
@@ -272,11 +273,10 @@ def _model_settings() -> None:
 
 
 def _detector_or_help() -> PoseDetector | None:
+    if not obtain_model(state.model_variant()):
+        return None
     try:
         return state.photo_detector()
-    except ModelUnavailableError as err:
-        render_model_missing(state.model_variant(), err, key="photo_fetch_model")
-        return None
     except Exception as exc:  # noqa: BLE001 - a broken model file must not crash the page
         log.exception("could not start the pose detector")
         st.error(f"The pose detector could not start ({type(exc).__name__}: {exc}).")
@@ -287,25 +287,24 @@ def render_photo_page() -> None:
     """Draw the page."""
     st.title("Photo check")
     st.markdown(
-        "Upload a **side-view** photo of yourself standing relaxed, and see how your pelvis "
-        "and lower-back curve compare with typical values. Everything runs on this computer; "
-        "photos are not stored. **Save to history** keeps the numbers (and the picture "
-        "only if you tick the box) to follow change over weeks."
+        "Upload a **side-view** photo of yourself standing relaxed and see how your pelvis "
+        "and lower-back curve compare with typical values. Photos are analysed on this "
+        "computer and not stored."
     )
     _model_settings()
-    with st.expander("How to take a good photo"):
-        render_photo_tips()
 
-    uploads = st.file_uploader(
+    # The uploader and the samples side by side keep the result high on the page.
+    upload_col, sample_col = st.columns([3, 2], vertical_alignment="bottom")
+    uploads = upload_col.file_uploader(
         "Upload one or more photos",
         type=list(UPLOAD_TYPES),
         accept_multiple_files=True,
-        help="JPEG, PNG, WebP or HEIC (iPhone). Side-on, whole body in view.",
+        help="JPEG, PNG, WebP, HEIC (iPhone), GIF, BMP or TIFF. Side-on, whole body in view.",
     )
     samples = available_samples()
     sample: Sample | None = None
     if samples:
-        sample = st.selectbox(
+        sample = sample_col.selectbox(
             "…or try a sample",
             samples,
             index=None,
@@ -324,9 +323,12 @@ def render_photo_page() -> None:
 
     if not items:
         st.info(
-            "Choose a photo above, or try a sample to see what the result looks like.",
+            "Choose a photo above, or try a sample to see what the result looks like. "
+            "**Save to history** on a result keeps its numbers (and the picture only if you "
+            "tick the box) to follow change over weeks.",
             icon=":material/arrow_upward:",
         )
+        _photo_tips()
         return
 
     detector = _detector_or_help()
@@ -338,3 +340,9 @@ def render_photo_page() -> None:
             st.error(problem or f"“{name}” could not be opened.")
             continue
         render_photo_result(data, name, index=index, detector=detector, seen=seen)
+    _photo_tips()
+
+
+def _photo_tips() -> None:
+    with st.expander("How to take a good photo"):
+        render_photo_tips()

@@ -4,19 +4,20 @@ The files are built in memory; nothing is written on the server. The PDF is buil
 set of kept results (and saved checks) and reused across reruns.
 
 When a history file exists (:func:`posture_cam.history.store.default_history_path`), the page and
-the PDF also show the trend and the latest check's change from the baseline (the default
-baseline: the first good checks). Viewing the report never creates a history file: it is
-read only if it is already there.
+the PDF also show the trend and the latest check's change from the baseline: the one picked
+on the History page in this session (:func:`posture_cam.ui.state.history_baseline`), else the
+first good checks. Viewing the report never creates a history file: it is read only if it is
+already there.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
 
 import streamlit as st
 
+from posture_cam.history.baseline import DEFAULT_BASELINE_N, assess_history
 from posture_cam.history.store import HistoryStore, default_history_path
 from posture_cam.history.trend import Trend, compute_trend
 from posture_cam.report.pdf import build_pdf
@@ -26,7 +27,7 @@ from posture_cam.ui import state
 
 from .components import pattern_badge
 
-__all__ = ["history_summary_markdown", "load_history_trend", "render_report_page", "summary_rows"]
+__all__ = ["entry_markdown", "history_summary_markdown", "load_history_trend", "render_report_page"]
 
 log = logging.getLogger(__name__)
 
@@ -35,27 +36,25 @@ def _when(e: SessionEntry) -> str:
     return e.created.astimezone().strftime("%H:%M:%S")
 
 
-def summary_rows(session: Session) -> list[dict[str, Any]]:
-    """One row per kept result: time, source, picture, pattern, confidence, tilt, curve."""
-    rows = []
-    for e in session.entries:
-        rec = e.record
-        rows.append(
-            {
-                "Time": _when(e),
-                "Source": "Photo" if e.source == "photo" else "Live",
-                "Picture": e.name,
-                "Pattern": rec.assessment.title,
-                "Confidence": confidence_text(rec),
-                "Pelvic tilt": format_measure(rec.pelvic_tilt, "°", decimals=0),
-                "Lower-back curve": format_measure(rec.lumbar_lordosis, "°", decimals=0),
-            }
-        )
-    return rows
+def entry_markdown(index: int, e: SessionEntry) -> str:
+    """One kept result for its card: name, source and time, pattern and confidence, and
+    the two angles with their ±, in lines that wrap on a phone (a table would not)."""
+    rec = e.record
+    source = "photo" if e.source == "photo" else "live camera"
+    return (
+        f"**{index}. {e.name}** · {source} · {_when(e)}\n\n"
+        f"{pattern_badge(e.pattern, rec.assessment.title)} "
+        f"confidence {confidence_text(rec)}\n\n"
+        f"Pelvic tilt **{format_measure(rec.pelvic_tilt, '°', decimals=0)}** · lower-back "
+        f"curve **{format_measure(rec.lumbar_lordosis, '°', decimals=0)}**"
+    )
 
 
-def load_history_trend() -> Trend | None:
-    """The trend of the saved checks, or None when there is no history (or it is empty).
+def load_history_trend(
+    n: int = DEFAULT_BASELINE_N, since: datetime | None = None, until: datetime | None = None
+) -> Trend | None:
+    """The trend of the saved checks against a baseline (the first ``n`` good checks, or
+    those from ``since`` to ``until``), or None when there is no history (or it is empty).
 
     Reads the history file only if it already exists: opening a store would create it.
 
@@ -67,7 +66,9 @@ def load_history_trend() -> Trend | None:
         return None
     with HistoryStore(path) as store:
         checks = store.list()
-    return compute_trend(checks) if checks else None
+    if not checks:
+        return None
+    return compute_trend(checks, report=assess_history(checks, n=n, since=since, until=until))
 
 
 def history_summary_markdown(trend: Trend) -> list[str]:
@@ -99,6 +100,7 @@ def _pdf_bytes(session: Session, trend: Trend | None) -> bytes:
     ids = (
         tuple(e.entry_id for e in session.entries),
         tuple(p.check_id for p in trend.patterns) if trend is not None else (),
+        state.history_baseline(),
     )
     cached = st.session_state.get(state.KEY_REPORT_PDF)
     if cached is not None and cached[0] == ids:
@@ -110,7 +112,7 @@ def _pdf_bytes(session: Session, trend: Trend | None) -> bytes:
 
 def _history_trend() -> Trend | None:
     try:
-        return load_history_trend()
+        return load_history_trend(*state.history_baseline())
     except Exception as exc:  # noqa: BLE001 - the report of this session still works
         log.exception("history could not be read for the report")
         st.warning(
@@ -126,7 +128,7 @@ def _render_history(trend: Trend) -> None:
     st.caption(
         f"From the history on this computer (`{default_history_path()}`). The PDF "
         "includes this, a chart and your last checks; **History** shows every check "
-        "and lets you choose the baseline."
+        "and lets you choose the baseline (this report follows that choice)."
     )
 
 
@@ -165,7 +167,6 @@ def render_report_page() -> None:
                 "and it is gone, unless you download it."
             )
         )
-        st.dataframe(summary_rows(session), hide_index=True, width="stretch")
 
     if trend is not None:
         _render_history(trend)
@@ -220,17 +221,11 @@ def render_report_page() -> None:
 
     st.subheader("Kept results")
     for i, e in enumerate(session.entries, start=1):
-        rec = e.record
         with st.container(border=True):
             cols = st.columns([1, 4, 1], vertical_alignment="center")
             if e.overlay_jpeg:
                 cols[0].image(e.overlay_jpeg, width="stretch")
-            source = "photo" if e.source == "photo" else "live camera"
-            cols[1].markdown(
-                f"**{i}. {e.name}** · {source} · {_when(e)}\n\n"
-                f"{pattern_badge(e.pattern, rec.assessment.title)} "
-                f"confidence {confidence_text(rec)}"
-            )
+            cols[1].markdown(entry_markdown(i, e))
             cols[2].button(
                 "Remove",
                 key=f"remove_{e.entry_id}",

@@ -16,10 +16,12 @@ their widgets.
 from __future__ import annotations
 
 from collections import OrderedDict
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import streamlit as st
 
+from posture_cam.history.baseline import DEFAULT_BASELINE_N
 from posture_cam.pose.detect import DetectorOptions, PoseDetector
 from posture_cam.pose.lifecycle import OwnedDetector
 from posture_cam.pose.models import DEFAULT_VARIANT, VARIANTS, resolve_model
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KEY_DETECTOR",
+    "KEY_HISTORY_BASELINE",
     "KEY_HISTORY_CONFIRM_ALL",
     "KEY_HISTORY_SAVED",
     "KEY_LIVE_LAST_KEPT",
@@ -37,6 +40,7 @@ __all__ = [
     "KEY_LIVE_MODE",
     "KEY_LIVE_PROCESSOR",
     "KEY_LIVE_VARIANT",
+    "KEY_MODEL_FAILURES",
     "KEY_PHOTO_CACHE",
     "KEY_REPORT_PDF",
     "KEY_SESSION",
@@ -47,11 +51,13 @@ __all__ = [
     "PHOTO_VARIANTS",
     "close_photo_detector",
     "get_session",
+    "history_baseline",
     "live_processor",
     "live_variant",
     "model_variant",
     "photo_cache",
     "photo_detector",
+    "set_history_baseline",
     "set_model_variant",
 ]
 
@@ -60,6 +66,8 @@ KEY_SESSION = "posture_cam.session"
 KEY_VARIANT = "posture_cam.model_variant"
 KEY_DETECTOR = "posture_cam.photo_detector"
 KEY_PHOTO_CACHE = "posture_cam.photo_cache"
+# Pose models that could not be obtained in this session: variant -> what was tried.
+KEY_MODEL_FAILURES = "posture_cam.model_failures"
 # The live page: its processor, model and mode (widgets), the result "Keep" added last
 # ((name, title) and its SessionEntry.entry_id), and the snapshot kept last.
 KEY_LIVE_PROCESSOR = "posture_cam.live_processor"
@@ -71,6 +79,8 @@ KEY_SNAPSHOT_KEPT = "posture_cam.snapshot_kept"
 # "Save to history" controls: widget key -> saved check id; the "delete all" confirmation.
 KEY_HISTORY_SAVED = "posture_cam.history_saved"
 KEY_HISTORY_CONFIRM_ALL = "history_confirm_all"
+# The baseline picked on the History page, (n, since, until); the Report page uses it too.
+KEY_HISTORY_BASELINE = "posture_cam.history_baseline"
 # The report page's PDF and what it was built from.
 KEY_REPORT_PDF = "posture_cam.report_pdf"
 
@@ -117,8 +127,8 @@ def set_model_variant(variant: str) -> None:
 def photo_detector() -> PoseDetector:
     """This session's IMAGE-mode detector for :func:`model_variant`, created on first use.
 
-    The model is taken from the local cache only: the app makes no network connection on
-    its own (the page offers to fetch a missing model).
+    The model is taken from the local cache only (the page obtains a missing one first,
+    :func:`posture_cam.ui.components.obtain_model`).
 
     Raises:
         posture_cam.pose.models.ModelUnavailableError: the model is not in the local cache.
@@ -132,6 +142,18 @@ def photo_detector() -> PoseDetector:
     owned = OwnedDetector(PoseDetector(DetectorOptions(model.path, mode="image", variant=variant)))
     st.session_state[KEY_DETECTOR] = owned
     return owned.detector
+
+
+def history_baseline() -> tuple[int, datetime | None, datetime | None]:
+    """The baseline picked on the History page in this session: (the first n good checks,
+    or the checks from ``since`` to ``until``); the first 3 when none was picked."""
+    picked = st.session_state.get(KEY_HISTORY_BASELINE)
+    return picked if picked is not None else (DEFAULT_BASELINE_N, None, None)
+
+
+def set_history_baseline(n: int, since: datetime | None, until: datetime | None) -> None:
+    """Remember the History page's baseline for the rest of the session."""
+    st.session_state[KEY_HISTORY_BASELINE] = (n, since, until)
 
 
 def close_photo_detector() -> None:

@@ -55,7 +55,9 @@ def ice_servers_from_config() -> list[dict[str, Any]]:
     try:
         return parse_ice_servers(raw)
     except ValueError as exc:
-        st.warning(f"The ICE server setting in {where} was ignored: {exc}", icon="⚠️")
+        st.warning(
+            f"The ICE server setting in {where} was ignored: {exc}", icon=":material/warning:"
+        )
         return []
 
 

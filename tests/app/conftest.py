@@ -21,6 +21,7 @@ from posture_cam.live.detectors import video_detector_factory
 from posture_cam.live.processor import LiveProcessor
 from posture_cam.pose.detect import DetectorOptions, PoseDetector
 from posture_cam.pose.models import ModelUnavailableError, resolve_model
+from posture_cam.pose.native_log import ENV_NATIVE_LOG
 from posture_cam.report.session import Session, SessionEntry
 from posture_cam.ui import state
 from posture_cam.ui.photo_page import PhotoResult, analyze_photo
@@ -30,6 +31,13 @@ ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app.py"
 SAMPLES = ROOT / "samples"
 TEST_VARIANT = "lite"  # the fast model; the app's default is "full"
+
+
+@pytest.fixture(autouse=True)
+def _native_log_unfiltered(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app script runs inside pytest here: its stderr filter would take pytest's own
+    capture of descriptor 2 (tests/unit/test_native_log.py tests the filter)."""
+    monkeypatch.setenv(ENV_NATIVE_LOG, "1")
 
 
 @pytest.fixture(autouse=True)

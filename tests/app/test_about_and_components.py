@@ -64,12 +64,32 @@ def test_about_page_shows_bench_numbers_evidence_and_privacy() -> None:
     assert "127.0.0.1" in text
     assert "usage metrics to Google" in text and "not images" in text
     tilt, lordosis = load_calibration().for_variant("full")
-    tables = [df.value for df in at.dataframe]
-    accuracy = next(t for t in tables if "Pelvic tilt: mean error" in t.columns)
-    assert f"{tilt.mae:.1f}°" in set(accuracy["Pelvic tilt: mean error"])
-    assert f"{lordosis.p95_abs_error:.1f}°" in set(
-        accuracy["Lower-back curve: 95 % of errors below"]
-    )
+    accuracy = next(t.value for t in at.table if "Pelvic tilt" in t.value.columns)
+    assert list(accuracy.columns) == ["Pose model", "Pelvic tilt", "Lower-back curve"]
+    full = accuracy[accuracy["Pose model"] == "photos: one picture"].iloc[0]
+    assert full["Pelvic tilt"].startswith(f"± {tilt.mae:.1f}°")
+    assert f"95 % under {lordosis.p95_abs_error:.1f}°" in full["Lower-back curve"]
+    change = load_calibration().variant("full").error("pelvic_tilt_deg", "change")
+    row = accuracy[accuracy["Pose model"] == "photos: a change between two checks"].iloc[0]
+    assert row["Pelvic tilt"].startswith(f"± {change.mae:.1f}°")
+
+
+def test_about_page_has_no_developer_words() -> None:
+    at = AppTest.from_function(_about_script, default_timeout=30).run()
+    words = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    words += [str(t.value.to_dict()) for t in [*at.table, *at.dataframe]]
+    text = "\n".join(words)
+    for jargon in (
+        "DESIGN.md",
+        ".py",
+        "posture_cam/",
+        "ridge regression",
+        "-fold",
+        "seed",
+        "index %",
+    ):
+        assert jargon not in text, jargon
+    assert "Preece et al. 2008" in text and "Rajabi" in text  # the norms' papers
 
 
 def _card_script(record, pattern, findings):  # noqa: ANN001, ANN202 - AppTest runs its source alone
@@ -93,7 +113,8 @@ def test_components_render_a_record_and_guidance(
         default_timeout=30,
     ).run()
     assert not at.exception
-    assert at.metric[0].label == "Confidence"
+    assert [m.label for m in at.metric] == ["Pelvic tilt", "Lower-back curve"]
+    assert any(m.value.startswith("Confidence **") for m in at.markdown)
     assert any("Increased curve" in m.value for m in at.markdown)
     assert "not a side view" in at.warning[0].value
 

@@ -2,7 +2,7 @@
 
 All files go up in one upload (the page takes several at once and gives each its own box),
 so one AppTest run covers the corpus; the checks then read each file's box. Files whose
-extension the uploader does not offer (.txt, .pdf, .gif) are uploaded under an image name,
+extension the uploader does not offer (.txt, .pdf) are uploaded under an image name,
 which is how such bytes reach the page: the browser's file picker filters by extension.
 """
 
@@ -42,13 +42,13 @@ def _texts(node: object) -> Iterator[str]:
 
 
 def boxes_by_file(at: AppTest) -> dict[str, str]:
-    """Each photo's box on the page (a bordered container headed "### name") as text."""
+    """Each photo's box on the page (a bordered container headed "#### name") as text."""
     boxes: dict[str, str] = {}
     for block in at.main.children.values():
         texts = list(_texts(block))
-        heads = [t for t in texts if t.startswith("### ")]
+        heads = [t for t in texts if t.startswith("#### ")]
         if block.type == "flex_container" and heads:
-            boxes[heads[0][4:]] = "\n".join(texts)
+            boxes[heads[0][5:]] = "\n".join(texts)
     return boxes
 
 
@@ -76,7 +76,7 @@ def test_every_upload_name_is_one_the_uploader_accepts() -> None:
         assert Path(upload_name(c)).suffix.lstrip(".").lower() in UPLOAD_TYPES, c.case
     # The renamed ones really are refused under their own name by the page's uploader.
     renamed = {Path(c.file).suffix.lstrip(".") for c in CASES if c.app_name}
-    assert renamed == {"txt", "pdf", "gif"}
+    assert renamed == {"txt", "pdf"}
     assert not renamed & set(UPLOAD_TYPES)
 
 

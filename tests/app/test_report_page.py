@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from streamlit.testing.v1 import AppTest
 
 from posture_cam.report.session import Session
 from posture_cam.ui import state
-from posture_cam.ui.report_page import summary_rows
+from posture_cam.ui.report_page import entry_markdown
 
 ReportApp = Callable[[Session], AppTest]
 
@@ -20,7 +21,6 @@ def test_report_with_a_kept_entry_offers_three_downloads(
     assert not at.exception
     labels = [b.label for b in at.download_button]
     assert labels == ["PDF report", "JSON data", "CSV table"]
-    assert len(at.dataframe) == 1
     assert any("Increased curve" in m.value for m in at.markdown)
 
 
@@ -40,9 +40,12 @@ def test_empty_report_explains_how_to_keep_results(report_app: ReportApp) -> Non
     assert "Keep in report" in at.info[0].value
 
 
-def test_summary_rows_show_pattern_and_plus_minus(kept_session: Session) -> None:
-    (row,) = summary_rows(kept_session)
-    assert row["Pattern"] == "Increased curve / anterior pelvic tilt"
-    assert row["Source"] == "Photo"
-    assert "±" in row["Pelvic tilt"] and row["Pelvic tilt"].endswith("°")
-    assert "±" in row["Lower-back curve"]
+def test_each_kept_result_shows_its_pattern_and_both_angles_with_plus_minus(
+    kept_session: Session,
+) -> None:
+    (entry,) = kept_session.entries
+    text = entry_markdown(1, entry)
+    assert text.startswith(f"**1. {entry.name}** · photo · ")
+    assert "Increased curve / anterior pelvic tilt" in text
+    assert re.search(r"Pelvic tilt \*\*-?\d+° ± \d+°\*\*", text.replace("−", "-")), text
+    assert re.search(r"lower-back curve \*\*-?\d+° ± \d+°\*\*", text.replace("−", "-")), text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,6 +30,15 @@ def _text(pdf: bytes) -> tuple[int, str]:
     return len(reader.pages), re.sub(r"\s+", " ", text)
 
 
+def _page_texts(pdf: bytes) -> list[str]:
+    reader = PdfReader(io.BytesIO(pdf))
+    return [re.sub(r"\s+", " ", page.extract_text() or "") for page in reader.pages]
+
+
+def _text_after_the_summary(pdf: bytes) -> str:
+    return " ".join(_page_texts(pdf)[1:])
+
+
 def test_pdf_names_the_pattern_with_plus_minus_and_units(kept_session: Session) -> None:
     pdf = build_pdf(kept_session, generated=datetime(2026, 3, 4, 9, 30, tzinfo=UTC))
     assert pdf.startswith(b"%PDF-")
@@ -48,10 +58,12 @@ def test_pdf_names_the_pattern_with_plus_minus_and_units(kept_session: Session) 
         assert ex.name in text
 
 
-def test_pdf_embeds_the_annotated_picture(kept_session: Session) -> None:
+def test_pdf_embeds_the_annotated_picture_on_the_summary_and_in_the_detail(
+    kept_session: Session,
+) -> None:
     reader = PdfReader(io.BytesIO(build_pdf(kept_session)))
-    images = [img for page in reader.pages for img in page.images]
-    assert len(images) == 1
+    assert len(reader.pages[0].images) == 1
+    assert sum(len(page.images) for page in reader.pages[1:]) == 1
 
 
 def test_pdf_of_an_empty_session_still_explains_itself() -> None:
@@ -123,7 +135,11 @@ def test_pdf_with_a_history_gives_the_change_from_baseline_and_verdicts(
     # Baseline = median of the first three (tilt 10.0°, curve 30.0°); then a check within
     # noise and one with the pelvis clearly more anterior (+10°, far beyond the SDC).
     trend = _history_trend([(9.0, 31.0), (10.0, 30.0), (11.0, 29.0), (10.8, 30.4), (20.0, 30.5)])
-    sdc = sdc95(load_repeatability().bench_sem("pelvic_tilt_deg", "full"))
+    # The SEM is the larger of the repeatability measured for photos and the error of a
+    # change measured on same-body renders (as an SEM: its SD over the square root of 2).
+    change = load_calibration().variant("full").error("pelvic_tilt_deg", "change")
+    sem = max(load_repeatability().bench_sem("pelvic_tilt_deg", "full"), change.sd / math.sqrt(2))
+    sdc = sdc95(sem)
     pages, text = _text(
         build_pdf(kept_session, history=trend, generated=datetime(2025, 3, 12, 9, 0, tzinfo=UTC))
     )
@@ -143,12 +159,13 @@ def test_pdf_with_a_history_gives_the_change_from_baseline_and_verdicts(
 
 def test_pdf_history_table_lists_the_last_checks_only() -> None:
     days = [(10.0 + 0.1 * k, 30.0) for k in range(14)]
-    _, text = _text(build_pdf(Session(), history=_history_trend(days)))
+    pdf = build_pdf(Session(), history=_history_trend(days))
+    text = _text_after_the_summary(pdf)
     assert f"Your last {HISTORY_TABLE_ROWS} checks" in text
     first, newest = (datetime(2025, 3, d, 9, 0, tzinfo=UTC).astimezone() for d in (1, 27))
     assert first.strftime("%d %b %Y").lstrip("0") in text  # the chart's first date
     assert newest.strftime("%d %b %Y %H:%M").lstrip("0") in text  # the newest row
-    oldest_listed = datetime(2025, 3, 9, 9, 0, tzinfo=UTC).astimezone()  # 14 - 10 = 4th
+    oldest_listed = datetime(2025, 3, 17, 9, 0, tzinfo=UTC).astimezone()  # 14 - 6 = 8th
     assert oldest_listed.strftime("%d %b %Y %H:%M").lstrip("0") in text
     assert len(re.findall(r"\b\d{1,2} Mar 2025 \d\d:\d\d", text)) == HISTORY_TABLE_ROWS
 

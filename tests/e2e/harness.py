@@ -322,10 +322,17 @@ def chromium_context(root: Path, y4m: Path) -> Iterator[Any]:
             context.close()
 
 
-def open_app(context: Any, url: str) -> Any:
-    """A new tab (a new Streamlit session) on the app's start page."""
+def open_app(context: Any, url: str, viewport: tuple[int, int] | None = None) -> Any:
+    """A new tab (a new Streamlit session) on the app's start page.
+
+    ``viewport`` (width, height) is set before the app loads: the app then lays itself out
+    for that screen from the start (on a phone width the sidebar starts folded away), as
+    it would on that device, instead of re-flowing from the context's default size.
+    """
     page = context.new_page()
     page.set_default_timeout(30_000)
+    if viewport is not None:
+        page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
     page.goto(url, wait_until="domcontentloaded")
     page.get_by_test_id("stApp").wait_for(state="visible", timeout=60_000)
     return page

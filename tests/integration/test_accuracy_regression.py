@@ -1,9 +1,9 @@
-"""The accuracy bench on the dev set's validation part (100 images, no mirror pass).
+"""The accuracy bench on the dev set's validation part (100 renders, as the app measures them).
 
 Needs the owner's 300 synthetic renders (not committed); skips without them (tests/conftest.py).
 
-Guards the calibration and the outline code against regressions; the full numbers come
-from ``bench/accuracy.py`` (see bench/README.md).
+Guards the estimator, the occluder detectors and the outline code against regressions; the
+full numbers (hard set, reliability, change) come from ``bench/accuracy.py`` (bench/README.md).
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import importlib.util
 import sys
 from pathlib import Path
 from types import ModuleType
+
+import pytest
 
 from posture_cam.pose.models import ModelFile
 
@@ -27,14 +29,20 @@ def _load_bench() -> ModuleType:
     return module
 
 
-def test_bench_validation_meets_targets(synth_dev: Path, full_model: ModelFile) -> None:
+def test_bench_validation_meets_targets(
+    synth_dev: Path, full_model: ModelFile, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POSTURE_CAM_BENCH_CACHE", str(tmp_path))  # detections cached here
     bench = _load_bench()
-    s = bench.run(synth_dev, "full", "validation", mirror=False)
-    assert s["n"] == 100
-    assert s["detection_rate"] >= 0.98
-    assert s["pelvic_tilt"]["mae"] <= 4.0, s["pelvic_tilt"]
-    assert s["lordosis"]["mae"] <= 5.0, s["lordosis"]
+    s = bench.run(synth_dev, "full", "validation")
+    c = s["clean"]
+    assert c["n"] == 100
+    assert c["detection_rate"] >= 0.98
+    assert c["measured_rate"] >= 0.8  # few clean renders may be flagged
+    assert c["pelvic_tilt"]["mae"] <= 3.0, c["pelvic_tilt"]
+    assert c["lordosis"]["mae"] <= 3.8, c["lordosis"]
     # The estimates must beat answering everyone with the training mean by a wide margin.
-    assert s["pelvic_tilt"]["mae"] < 0.6 * s["baseline"]["tilt_train_mean_mae"]
-    assert s["lordosis"]["mae"] < 0.6 * s["baseline"]["lordosis_train_mean_mae"]
-    assert s["pelvic_tilt"]["spearman"] > 0.7 and s["lordosis"]["spearman"] > 0.7
+    assert c["pelvic_tilt"]["mae"] < 0.5 * c["baseline"]["tilt_train_mean_mae"]
+    assert c["lordosis"]["mae"] < 0.5 * c["baseline"]["lordosis_train_mean_mae"]
+    assert c["pelvic_tilt"]["spearman"] > 0.85 and c["lordosis"]["spearman"] > 0.85
+    assert c["class_agreement"] >= 0.75

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -18,9 +19,11 @@ BIN = Path(sys.executable).parent
 
 
 def run_cli(
-    *args: str, model: ModelFile | None = None, cwd: Path | None = None
+    *args: str, model: ModelFile | None = None, cwd: Path | None = None, columns: int = 1000
 ) -> subprocess.CompletedProcess[str]:
+    """Run the CLI; its output is wrapped to ``columns`` (wide: messages stay on one line)."""
     env = dict(os.environ)
+    env["COLUMNS"] = str(columns)
     if model is not None:
         env["POSTURE_CAM_MODEL"] = str(model.path)
     return subprocess.run(
@@ -109,18 +112,42 @@ def test_side_view_prints_metrics_pattern_reasons_exercises(
     assert len(written) == 1 and written[0].stat().st_size > 10_000
 
 
-def test_folder_is_searched_recursively_with_progress(test_data: Path, tmp_path: Path) -> None:
+def test_folder_is_searched_recursively_and_skipped_files_are_named(
+    test_data: Path, tmp_path: Path
+) -> None:
     tree = tmp_path / "photos" / "nested"
     tree.mkdir(parents=True)
     shutil.copy(test_data / "real" / "car_drawing_named_side.jpg", tree / "a.jpg")
     shutil.copy(test_data / "synth" / "synth_000011000034.jpg", tmp_path / "photos")
     (tmp_path / "photos" / "notes.txt").write_text("not a picture, skipped in folders")
+    (tmp_path / "photos" / "walk.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42")
     proc = run_cli("analyze", str(tmp_path / "photos"), "--csv", str(tmp_path / "r.csv"))
     _no_traceback(proc)
     rows = list(csv.DictReader((tmp_path / "r.csv").open()))
-    assert sorted(Path(r["file"]).name for r in rows) == ["a.jpg", "synth_000011000034.jpg"]
-    assert "2/2" in proc.stderr  # the progress bar reached the end
+    # Named relative to the folder given, in the output and the CSV.
+    assert sorted(r["file"] for r in rows) == ["nested/a.jpg", "synth_000011000034.jpg"]
+    assert "\nnested/a.jpg\n" in proc.stdout
+    assert "Skipped 1 video" in proc.stderr and "walk.mp4" in proc.stderr
+    assert "Skipped (not a picture): notes.txt." in proc.stderr
+    assert "1/2" not in proc.stderr  # no progress line when stderr is not a terminal
     assert proc.returncode == 1  # one of them has nobody in it
+
+
+def test_output_fits_an_80_column_terminal_and_says_confidence_as_the_app(
+    full_model: ModelFile,
+) -> None:
+    samples = Path(__file__).resolve().parents[2] / "samples"
+    proc = run_cli("analyze", str(samples), columns=80)
+    _no_traceback(proc)
+    lines = proc.stdout.splitlines()
+    longest = max(len(line) for line in lines)
+    print(f"\nlongest of {len(lines)} lines: {longest} characters")
+    assert longest <= 80
+    assert "(confidence over 99 %)" in proc.stdout or re.search(
+        r"\(confidence \d+ %\)", proc.stdout
+    )
+    assert "\nincreased_curve_side.jpg\n" in proc.stdout  # relative to the folder given
+    assert "picture" in lines[-5] or any(line.startswith("picture ") for line in lines)
 
 
 def test_no_pictures_is_a_usage_error(tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
 """``posture-cam analyze --workers N``: the same results, in the same order, from worker
-processes with a landmarker each as from one process, and one progress bar."""
+processes with a landmarker each as from one process, and the progress line fed in order."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from posture_cam.cli.batch import MIN_FILES_PER_WORKER
+from posture_cam.cli.batch import MIN_FILES_PER_WORKER, BatchJob, analyze_files
+from posture_cam.pose.models import ModelFile
 from tests.integration.test_cli import _no_traceback, run_cli
 
 
@@ -28,7 +29,7 @@ def folder(test_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def _analyze(folder: Path, out: Path, workers: int) -> tuple[list[dict], str, list[str]]:
+def _analyze(folder: Path, out: Path, workers: int) -> tuple[list[dict], list[str]]:
     overlays = out / f"overlays_{workers}"
     json_path = out / f"results_{workers}.json"
     proc = run_cli(
@@ -44,19 +45,29 @@ def _analyze(folder: Path, out: Path, workers: int) -> tuple[list[dict], str, li
     _no_traceback(proc)
     assert proc.returncode == 4, proc.stderr  # the broken file
     names = sorted(p.name for p in overlays.iterdir())
-    return json.loads(json_path.read_text())["results"], proc.stderr, names
+    return json.loads(json_path.read_text())["results"], names
 
 
 def test_two_workers_give_the_same_results_in_the_same_order(folder: Path, tmp_path: Path) -> None:
-    one, _, overlays_one = _analyze(folder, tmp_path, 1)
-    two, log_two, overlays_two = _analyze(folder, tmp_path, 2)
-    files = sorted(str(p) for p in folder.iterdir())
+    one, overlays_one = _analyze(folder, tmp_path, 1)
+    two, overlays_two = _analyze(folder, tmp_path, 2)
+    files = sorted(p.name for p in folder.iterdir())  # named relative to the folder given
     assert [r["file"] for r in two] == [r["file"] for r in one] == files
     assert two == one  # every number, finding and word
-    n = len(files)
-    assert f"{n}/{n}" in log_two and log_two.count(f"{n}/{n}") == 1  # one progress bar
     assert overlays_two == overlays_one
-    assert len(overlays_two) == n - 1  # all but the broken file
+    assert len(overlays_two) == len(files) - 1  # all but the broken file
+
+
+def test_two_workers_report_each_result_in_the_input_order(
+    folder: Path, lite_model: ModelFile
+) -> None:
+    """What the progress line is fed: each file's index once its result is in, in order."""
+    files = [(p, p.name) for p in sorted(folder.iterdir())]
+    done: list[int] = []
+    job = BatchJob(str(lite_model.path), lite_model.variant)
+    records = analyze_files(files, job, workers=2, on_done=done.append)
+    assert done == list(range(len(files)))
+    assert [r.file for r in records] == [name for _, name in files]
 
 
 @pytest.mark.parametrize("bad", ["0", "-1", "two"])

@@ -42,10 +42,24 @@ def material() -> ModuleType:
     return _material()
 
 
+WIDTH = 80
+
+
+@pytest.fixture(autouse=True)
+def _terminal_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI wraps to ``$COLUMNS``: a fixed width, whatever the machine running the tests."""
+    monkeypatch.setenv("COLUMNS", str(WIDTH))
+
+
 def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """The exit code, stdout and stderr, each with its words joined by single spaces (a
+    phrase may be wrapped onto the next line), once every line is checked to fit
+    :data:`WIDTH` (only a single word longer than that, like a long path, may not)."""
     code = main(argv)
     out = capsys.readouterr()
-    return code, out.out, out.err
+    for line in (out.out + out.err).splitlines():
+        assert len(line) <= WIDTH or len(line.split()) == 1, f"too wide: {line!r}"
+    return code, " ".join(out.out.split()), " ".join(out.err.split())
 
 
 # ----------------------------------------------------------------------------- range

@@ -203,7 +203,7 @@ def test_export_csv(db: Path) -> None:
     assert float(rows[0]["pelvic_tilt_deg"]) == 11.0
     assert float(rows[0]["pelvic_tilt_deg_plus_minus"]) == 3.6
     assert rows[1]["pelvic_tilt_deg"] == "" and rows[1]["finding_codes"] == "no_person"
-    assert rows[1]["has_image"] == "0"
+    assert rows[1]["has_image"] == "no"
 
 
 def test_delete_one_and_all_and_leave_no_trace(db: Path) -> None:

@@ -170,7 +170,7 @@ def test_repeatability_json_with_live_entries() -> None:
     noise = NoiseModel(rep, calibration_pm={"full": {TILT: 3.0, LORD: 4.0}})
     live = check(1, 10.0, 30.0, source="live", pm=(3.0, 4.0))
     sem = noise.sem(live, TILT)
-    assert sem.value == 1.3 and sem.source == "bench (live, full model)"
+    assert sem.value == 1.3 and sem.source == "measured for live checks with the full model"
     assert noise.sem(check(2, 10.0, 30.0), TILT).value == 0.9
     # Hand-worked SDC of a live check against a photo baseline: 1.96 * sqrt(1.3² + 0.9²).
     base = compute_baseline([check(k, 10.0, 30.0) for k in (1, 2, 3)], noise)
@@ -189,10 +189,10 @@ def test_live_check_uses_its_window_spread_when_larger() -> None:
     # ± = sqrt(2.5² + 3²): the window's SD was 2.5°, above the bench's 1.2°.
     live = check(1, 10.0, 30.0, source="live", pm=(math.hypot(2.5, 3.0), 4.0))
     sem = NOISE.sem(live, TILT)
-    assert sem.value == pytest.approx(2.5) and sem.source == "live window spread"
+    assert sem.value == pytest.approx(2.5) and sem.source == "the spread of the live window"
     # Lordosis ± equals the calibration error: no spread, the bench value stays.
     assert NOISE.sem(live, LORD).value == 1.5
-    assert NOISE.sem(check(2, 1, 1), TILT).source == "bench (photo, full model)"
+    assert NOISE.sem(check(2, 1, 1), TILT).source == "measured for photo checks with the full model"
 
 
 def test_personal_sem_from_same_day_repeats() -> None:
@@ -335,7 +335,7 @@ def test_unsteady_live_check_needs_a_larger_change() -> None:
     ch = compare(live, BASE, NOISE)[TILT]
     assert ch.sdc == pytest.approx(1.96 * math.hypot(2.5, 1.0))
     assert ch.change == 5.0 and ch.verdict == "within noise"
-    assert ch.sem_source == "live window spread"
+    assert ch.sem_source == "the spread of the live window"
 
 
 def test_bad_checks_are_not_compared() -> None:

@@ -140,9 +140,10 @@ def test_zero_error_gives_certainty_off_the_boundary() -> None:
     assert _classify(5.0, 23.0, 0.0, 0.0).confidence == pytest.approx(1.0)
 
 
-@given(z1=st.floats(0.51, 4.0), z2=st.floats(0.51, 4.0), sign=st.sampled_from([1.0, -1.0]))
+@given(z1=st.floats(0.51, 2.5), z2=st.floats(0.51, 2.5), sign=st.sampled_from([1.0, -1.0]))
 def test_confidence_grows_away_from_the_boundary(z1: float, z2: float, sign: float) -> None:
-    # Move tilt and lordosis together (no contradiction): z = z_t = z_l.
+    # Move tilt and lordosis together (no contradiction): z = z_t = z_l, within the
+    # plausible range (lordosis -2.5 SD = -9.5°).
     assume(abs(z1 - z2) > 1e-3)
     lo, hi = sorted((z1, z2))
     near = _classify(NEUTRAL_TILT + sign * lo * SD_TILT, NEUTRAL_LORD + sign * lo * SD_LORD)
@@ -313,3 +314,60 @@ def test_classify_flagged_metrics_are_inconclusive(
     assert a.pattern == "inconclusive"
     assert a.confidence == 0.0
     assert a.problems == expected
+
+
+# ------------------------------------------------------------------ plausibility, confidence
+
+
+@pytest.mark.parametrize(
+    ("tilt", "lordosis", "which"),
+    [
+        (-16.0, 0.0, "pelvic tilt of -16°"),
+        (36.0, 60.0, "pelvic tilt of 36°"),
+        (0.0, -11.0, "lower-back curve of -11°"),
+        (30.0, 71.0, "lower-back curve of 71°"),
+    ],
+)
+def test_reading_outside_what_standing_people_show_is_never_a_pattern(
+    tilt: float, lordosis: float, which: str
+) -> None:
+    a = _classify(tilt, lordosis, 1.0, 1.0)  # a tiny ± would otherwise give a sure call
+    assert a.pattern == "inconclusive" and a.implausible and a.confidence == 0.0
+    assert any(which in p and "outside what standing people show" in p for p in a.problems)
+    assert len(a.reasons) == 2  # the numbers stay visible, with their comparison
+
+
+@pytest.mark.parametrize(("tilt", "lordosis"), [(-15.0, -10.0), (35.0, 70.0), (5.0, 23.0)])
+def test_readings_at_the_edges_of_the_plausible_range_are_classified(
+    tilt: float, lordosis: float
+) -> None:
+    a = _classify(tilt, lordosis)
+    assert not a.implausible
+    # The contradiction rule may still apply; the plausibility rule does not.
+    assert not any("standing people show" in p for p in a.problems)
+
+
+def test_ground_truth_may_skip_the_plausibility_check() -> None:
+    a = classify_values(Measurement(-20.0, 0.0), Measurement(-15.0, 0.0), plausible=None)
+    assert a.pattern == "flattened" and not a.implausible
+
+
+def test_calibrated_scale_widens_the_error_and_the_cap_bounds_the_confidence() -> None:
+    from posture_cam.measure.calibration import ConfidenceCalibration
+
+    # z = 1 (tilt 10, lordosis 36) with ± 5 and 13: sd_z = 0.5 * hypot(1.25, 1.25) = 0.884.
+    sd = 0.5 * math.hypot(1.25, 1.25)
+    base = _classify(10.0, 36.0).confidence
+    assert base == pytest.approx(_phi(0.5 / sd), abs=1e-9)
+    wide = classify_values(
+        Measurement(10.0, 5.0),
+        Measurement(36.0, 13.0),
+        confidence=ConfidenceCalibration(scale=2.0, cap=1.0),
+    )
+    assert wide.confidence == pytest.approx(_phi(0.5 / (2 * sd)), abs=1e-9)
+    capped = classify_values(
+        Measurement(30.0, 1.0),
+        Measurement(60.0, 1.0),
+        confidence=ConfidenceCalibration(scale=1.0, cap=0.9),
+    )
+    assert capped.pattern == "increased" and capped.confidence == 0.9

@@ -24,6 +24,7 @@ from hypothesis.extra import numpy as hnp
 
 from posture_cam.measure.classify import PATTERN_TITLES, Assessment, classify, classify_values
 from posture_cam.measure.gates import check_detection, no_person_finding
+from posture_cam.measure.occlusion import OCCLUDERS
 from posture_cam.pipeline import analyze_detection
 from posture_cam.report.record import result_record
 from posture_cam.types import Detection, Measurement, Pose, PostureMetrics
@@ -47,7 +48,7 @@ GATE_CODES = {
     "person_too_small",
     "not_standing",
     "camera_tilted",
-}
+} | {f.code for f in OCCLUDERS.values()}
 odd = st.sampled_from([math.nan, math.inf, -math.inf, 0.0, -1.0, 2.0, 1e308, -1e308, 1e-300])
 any_float = st.floats(allow_nan=True, allow_infinity=True, width=64)
 

@@ -98,3 +98,35 @@ def test_process_draws_on_a_copy_unless_in_place() -> None:
     view = np.full((480, 1280, 3), 200, np.uint8)[:, ::2]
     out = proc.process(view, 80.0, in_place=True)
     assert out is not view and (view == 200).all()
+
+
+@pytest.mark.parametrize(
+    ("value", "decimals", "sign", "text"),
+    [
+        (-0.3, 0, True, "0°"),
+        (0.4, 0, True, "0°"),
+        (-0.04, 1, False, "0.0°"),
+        (-4.6, 0, True, "−5°"),
+        (4.4, 0, True, "+4°"),
+        (177.2, 0, False, "177°"),
+        (-12.34, 1, False, "−12.3°"),
+        (float("nan"), 1, False, "?"),
+    ],
+)
+def test_overlay_angles_read_in_degrees_and_never_minus_zero(
+    value: float, decimals: int, sign: bool, text: str
+) -> None:
+    assert draw._angle(value, decimals, sign=sign) == text
+
+
+def test_labels_go_to_the_corner_that_covers_least_of_the_person() -> None:
+    block, size = (200, 90), (720, 1280)
+    # Nobody found: the top left.
+    assert draw._labels_origin(block, size, None, pad=10) == (10, 10)
+    # A person standing right of the middle, head near the top: the top left is free.
+    assert draw._labels_origin(block, size, (300.0, 40.0, 500.0, 1200.0), pad=10) == (10, 10)
+    # Head near the top left: the top right.
+    assert draw._labels_origin(block, size, (100.0, 20.0, 300.0, 1200.0), pad=10) == (510, 10)
+    # A person filling the width at the top but not the bottom: a bottom corner.
+    x, y = draw._labels_origin(block, size, (0.0, 0.0, 720.0, 1100.0), pad=10)
+    assert y == 1280 - 90 - 10

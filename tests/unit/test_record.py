@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -99,8 +100,19 @@ def test_csv_row_has_every_column() -> None:
     assert set(row) == set(CSV_COLUMNS)
     assert (row["pelvic_tilt_deg"], row["pelvic_tilt_deg_plus_minus"]) == (12.5, 3.6)
     assert row["finding_codes"] == "camera_tilted"
-    empty = csv_row(make_record(blocked="no_person"))
+    assert (row["measurable"], row["read_ok"]) == ("yes", "")  # read_ok: not known here
+    empty = csv_row(replace(make_record(blocked="no_person"), read_ok=True))
     assert empty["pelvic_tilt_deg"] is None and empty["pattern"] == "inconclusive"
+    # Spreadsheet cells: yes/no, and nothing made up for what does not apply.
+    assert (empty["measurable"], empty["read_ok"]) == ("no", "yes")
+    assert empty["confidence"] is None
+
+
+def test_csv_numbers_are_rounded_and_missing_ones_empty() -> None:
+    row = csv_row(make_record(12.34567, 31.25, tilt_pm=float("nan")))
+    assert row["pelvic_tilt_deg"] == 12.346
+    assert row["pelvic_tilt_deg_plus_minus"] is None
+    assert 0 < row["confidence"] <= 1 and row["confidence"] == round(row["confidence"], 3)
 
 
 def test_the_record_module_loads_no_pipeline_opencv_or_mediapipe() -> None:
