@@ -40,6 +40,7 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
+import cv2
 import numpy as np
 
 from posture_cam.landmarks import Side
@@ -260,7 +261,8 @@ class LiveProcessor:
         """streamlit-webrtc's ``video_frame_callback``: an ``av.VideoFrame`` in and out.
 
         Hands a copy of the frame to the analysis thread and returns the frame at once with
-        the latest overlay drawn on it.
+        the latest overlay drawn on it, in I420 (``yuv420p``, what the VP8 encoder takes)
+        when its sides are even, else in RGB.
         """
         import av
 
@@ -275,7 +277,13 @@ class LiveProcessor:
         rgb = frame.to_ndarray(format="rgb24")
         self._analysis.submit((rgb.copy(), raw_ms))
         out = self.draw(rgb, in_place=True)
-        return av.VideoFrame.from_ndarray(out, format="rgb24")
+        if out.shape[0] % 2 or out.shape[1] % 2:  # I420 needs even sides: the encoder converts
+            return av.VideoFrame.from_ndarray(out, format="rgb24")
+        # Handed back in the VP8 encoder's own format (I420): OpenCV converts a 640 × 480
+        # frame in ~0.3 ms, where the encoder's own conversion of an RGB frame (PyAV's
+        # swscale) takes ~3.5 ms on every frame's way to the browser (bench/README.md).
+        yuv = np.asarray(cv2.cvtColor(out, cv2.COLOR_RGB2YUV_I420), dtype=np.uint8)
+        return av.VideoFrame.from_ndarray(yuv, format="yuv420p")
 
     def _analyse_item(self, item: tuple[np.ndarray, float]) -> None:
         self.analyse(*item)

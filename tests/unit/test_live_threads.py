@@ -132,6 +132,26 @@ def test_video_goes_on_while_the_analysis_is_busy() -> None:
         proc.close()
 
 
+def test_frames_go_back_in_the_encoders_format_as_drawn() -> None:
+    det = GatedDetector()
+    det.release.set()
+    proc = LiveProcessor(lambda: det, "lite")
+    try:
+        out = proc.callback(camera_frame(0))
+        assert out.format.name == "yuv420p"  # the VP8 encoder takes it as it is
+        drawn = proc.state.overlay_rgb
+        assert drawn is not None
+        back = out.to_ndarray(format="rgb24").astype(int)
+        assert np.abs(back - drawn.astype(int)).mean() < 2.0  # colour conversion only
+        # I420 needs even sides; an odd-sized frame goes back as RGB, its size kept.
+        odd = av.VideoFrame.from_ndarray(np.full((481, 641, 3), 90, np.uint8), format="rgb24")
+        odd.pts, odd.time_base = 3000, Fraction(1, 90_000)
+        out = proc.callback(odd)
+        assert (out.format.name, out.width, out.height) == ("rgb24", 641, 481)
+    finally:
+        proc.close()
+
+
 def analysis_threads() -> set[threading.Thread]:
     return {t for t in threading.enumerate() if t.name == ANALYSIS_THREAD_NAME}
 
