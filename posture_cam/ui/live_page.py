@@ -10,10 +10,10 @@ How the threads meet (../shared/LIVE.md):
   it runs in streamlit-webrtc's video thread, draws the latest overlay on every frame and
   hands the frame to the processor's analysis thread; neither makes a ``st.*`` call or
   touches ``st.session_state``; they publish their results under a lock.
-* A fragment re-run every 0.5 s reads the latest :class:`~posture_cam.live.processor.LiveState` and
-  shows the smoothed numbers, the steady badge, guidance, the video's and the analysis'
-  frame rates and the "Keep this result" button; once a result is kept, a "Save to
-  history" control for it.
+* A fragment re-run every :data:`PANEL_REFRESH_S` reads the latest
+  :class:`~posture_cam.live.processor.LiveState` and shows the smoothed numbers, the steady
+  badge, guidance, the video's and the analysis' frame rates and the "Keep this result"
+  button; once a result is kept, a "Save to history" control for it.
   Whether the camera still runs is judged on the processor's own clock
   (:meth:`~posture_cam.live.processor.LiveProcessor.age_s`).
   The panel's parts sit in containers at fixed places, so the changing live part above
@@ -49,6 +49,12 @@ MODE_SNAPSHOT = "Single snapshot"
 
 STALE_AFTER_S = 2.0
 """No new frame for this long (on the processor's clock) means the camera stopped."""
+
+PANEL_REFRESH_S = 1.0
+"""How often the panel beside the video is redrawn. Each redraw is a page run on the server
+that streams the video and work for the browser that shows it: twice a second, the video
+reached the browser less evenly (bench/README.md, live_browser.py); the numbers are medians
+over ~2 s, so once a second shows them as they change."""
 
 
 # ------------------------------------------------------------------------------- live panel
@@ -116,7 +122,7 @@ def _numbers(s: LiveState) -> None:
             st.dataframe(rows, hide_index=True, width="stretch")
 
 
-@st.fragment(run_every=0.5)
+@st.fragment(run_every=PANEL_REFRESH_S)
 def _live_panel() -> None:
     proc: LiveProcessor | None = st.session_state.get(state.KEY_LIVE_PROCESSOR)
     if proc is None:

@@ -387,7 +387,7 @@ class LiveReading(NamedTuple):
 def read_live_line(page: Any, attempts: int = 4) -> LiveReading | None:
     """The live panel's caption, read, or None when it shows none (camera stopped).
 
-    The panel re-renders every 0.5 s, so a read can miss; it is tried a few times.
+    The panel re-renders every second, so a read can miss; it is tried a few times.
     """
     from playwright.sync_api import Error as PlaywrightError
 
