@@ -23,7 +23,9 @@ sustain) of both, and the ratio pipeline / bare of the mean per-frame time (the 
 pipeline's extra work comes in bursts, on measured frames, so the mean is what sets the rate)
 and of the median. Targets (issue 5): ratio ≤ 1.10 with lite, and ≥ 25 frames/s. When the
 ratio target is missed (or with ``--profile``) the pipeline is run again under cProfile and
-the time per frame of its parts and the top functions are printed.
+the time per frame of its parts and the top functions are printed. Models not cached are
+obtained through the model store (download or offline build); a variant no source can give
+is skipped with the reason printed.
 Not counted: the ``av.VideoFrame`` conversions of the WebRTC callback (printed apart).
 """
 
@@ -45,7 +47,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.e2e.harness import letterbox_bgr  # noqa: E402 - after the path is set
+from bench.models import obtain_model  # noqa: E402 - after the path is set
+from tests.e2e.harness import letterbox_bgr  # noqa: E402
 
 DEFAULT_IMAGE = ROOT / "samples" / "increased_curve_side.jpg"
 WIDTH, HEIGHT, STREAM_FPS = 640, 480, 30.0
@@ -251,6 +254,8 @@ def main() -> int:
     frames = jittered_frames(letterbox_rgb(args.image), POOL)
     results: list[Result] = []
     for variant in args.models:
+        if obtain_model(variant) is None:
+            continue
         r, proc = measure(variant, frames, args.frames, args.warmup)
         results.append(r)
         print(

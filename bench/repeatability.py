@@ -256,7 +256,7 @@ def live_take(
 def run_live_variant(
     items: list[SynthItem], variant: str, sessions: int, frame_cap: int, seed: int
 ) -> dict[str, object]:
-    model = resolve_model(variant, allow_network=False)
+    model = resolve_model(variant)  # obtained through the model store when not cached
     per_image: list[dict[str, list[float]]] = []
     takes: list[dict[str, Any]] = []
     t0 = time.perf_counter()

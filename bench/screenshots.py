@@ -44,6 +44,10 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     args = ap.parse_args()
+    from bench.models import obtain_model
+
+    if obtain_model("lite") is None:  # the app would obtain it on first use
+        return 1
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
 

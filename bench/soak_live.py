@@ -7,8 +7,8 @@ with a fake camera (a ``.y4m`` made from a side-view sample, looped at 30 frames
 Live check, presses Start and, for N minutes, reads every ``--interval`` seconds:
 
 * the server's resident memory (VmRSS of streamlit and its children, from /proc) and CPU use;
-* the frame rate, per-frame processing time and frames processed since Start that the live
-  panel shows ("Live rate: … frames/s · … ms per frame · … frames so far").
+* the analysis rate, its time per frame and the frames analysed since Start that the live
+  panel shows ("Video: … frames/s · analysis: … frames/s, … ms per frame · … frames analysed").
 
 At the end: memory growth (last − first reading after the warm-up) and the least-squares slope
 in MB per 10 minutes; whether the per-frame time grew (median of the last third of the readings
@@ -53,6 +53,10 @@ def main() -> int:
         help="seconds after the first frame before memory is compared",
     )
     args = ap.parse_args()
+    from bench.models import obtain_model
+
+    if obtain_model("lite") is None:  # the app would obtain it on first use
+        return 1
 
     load0 = os.getloadavg()[0]
     machine = f"{os.cpu_count()} cores, {_cpu_model()}; load average {harness.load_average()}"

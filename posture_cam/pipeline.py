@@ -34,7 +34,7 @@ from posture_cam.measure.metrics import (
 from posture_cam.measure.occlusion import OcclusionCues, OcclusionFinding, occlusion_cues
 from posture_cam.measure.scene import estimate_roll_deg, rotate_image, rotate_mask, rotate_points
 from posture_cam.media.draw import draw_overlay
-from posture_cam.media.images import ImageLoadError, LoadedImage, inference_view, load_image
+from posture_cam.media.images import ImageLoadError, LoadedImage, load_image
 from posture_cam.pose.detect import PoseDetector
 
 from .types import Detection, Measurement, PostureMetrics
@@ -293,7 +293,7 @@ def analyze_image(
     part of the noise (bench/README.md, accuracy.py). It costs a second detection, which
     photos can afford and the live view does not do.
     """
-    small, scale = inference_view(image.rgb, INFERENCE_MAX_SIDE_PX)
+    small, scale = image.inference_view(INFERENCE_MAX_SIDE_PX)
     detection = detector.detect(small)
     variant = detector.options.variant
     views = [measure_view(detection, small, thresholds=thresholds)]
@@ -322,7 +322,7 @@ def analyze_file(
     """Read and analyse one file; a file that cannot be read gives a finding, not an error."""
     label = name or (Path(os.fsdecode(source)).name if not isinstance(source, bytes) else "upload")
     try:
-        image = load_image(source, name=label)
+        image = load_image(source, name=label, reduce_to_px=INFERENCE_MAX_SIDE_PX)
     except ImageLoadError as err:
         gates = GateReport(findings=(Finding(err.code, err.message, err.hint),))
         return PhotoAnalysis(label, None, None, 1.0, gates, None, classify(gates, None))
@@ -335,13 +335,19 @@ def analyze_file(
     )
 
 
-def draw_analysis(analysis: PhotoAnalysis) -> np.ndarray | None:
-    """The photo at full resolution with what was found drawn on it; None if it was unreadable.
+def draw_analysis(analysis: PhotoAnalysis, max_side_px: int | None = None) -> np.ndarray | None:
+    """The photo with what was found drawn on it; None if it was unreadable.
 
-    Landmarks and outline found on the inference copy are scaled back onto the photo.
+    Landmarks and outline found on the inference copy are scaled back onto the photo: at full
+    resolution, or, with ``max_side_px``, on the photo as decoded for the analysis when that
+    is at least this size (for a picture shown smaller; the full photo is not decoded then).
     """
     a = analysis
     if a.image is None:
         return None
     person = a.detection.person if a.detection is not None else None
-    return draw_overlay(a.image.rgb, person, a.metrics, scale=a.scale, side=a.gates.near_side)
+    image = a.image
+    rgb, scale = image.full_rgb, a.scale
+    if max_side_px is not None and max(image.rgb.shape[:2]) >= max_side_px:
+        rgb, scale = image.rgb, a.scale / image.reduction
+    return draw_overlay(rgb, person, a.metrics, scale=scale, side=a.gates.near_side)

@@ -51,12 +51,11 @@ EXIT_USAGE = 2
 EXIT_NO_MODEL = 3
 EXIT_UNREADABLE = 4
 
-OVERLAY_JPEG_QUALITY = 90
-
 
 def build_parser() -> argparse.ArgumentParser:
     from posture_cam.pose.models import DEFAULT_VARIANT, VARIANTS
 
+    from .batch import default_workers
     from .check import add_check_parser
     from .history import add_history_parser, add_save_arguments
     from .models import add_models_parser
@@ -103,6 +102,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="how many exercises to list per picture (default 3)",
     )
     an.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="analyse in N processes, each with its own copy of the model (default: the "
+        f"number of cores, {default_workers()} here)",
+    )
+    an.add_argument(
         "--no-progress", action="store_true", help="no progress line (shown on a terminal)"
     )
     an.add_argument(
@@ -113,6 +120,16 @@ def build_parser() -> argparse.ArgumentParser:
     add_history_parser(sub)
     add_check_parser(sub)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {text!r}")
+    return value
 
 
 @contextlib.contextmanager
@@ -143,12 +160,11 @@ def _exit_code(records: list[ResultRecord], read_codes: frozenset[str]) -> int:
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    from posture_cam.media.encode import encode_jpeg
     from posture_cam.media.image_errors import ERROR_CODES
-    from posture_cam.pipeline import analyze_file, draw_analysis
-    from posture_cam.pose.detect import DetectorOptions, PoseDetector
     from posture_cam.pose.models import ModelUnavailableError, resolve_model
-    from posture_cam.report.record import CSV_COLUMNS, csv_row, photo_record
+    from posture_cam.report.record import CSV_COLUMNS, csv_row
+
+    from .batch import BatchJob, analyze_files, default_workers
 
     width = terminal_width()
     inputs = collect_inputs(args.paths)
@@ -170,25 +186,18 @@ def _analyze(args: argparse.Namespace) -> int:
         overlay_dir.mkdir(parents=True, exist_ok=True)
     has_folder = any(Path(p).is_dir() for p in args.paths)
     progress = Progress(len(files), sys.stderr, has_folder and not args.no_progress)
-    records: list[ResultRecord] = []
-    opts = DetectorOptions(model_path=model.path, mode="image", variant=model.variant)
-    quiet = contextlib.nullcontext if args.verbose else _native_stderr_silenced
-    with quiet():
-        detector = PoseDetector(opts)
+    job = BatchJob(str(model.path), model.variant, overlay_dir, quiet=not args.verbose)
+    workers = args.workers if args.workers is not None else default_workers()
+
+    def done(k: int) -> None:  # the results come in order: the next one is under way
+        if k + 1 < len(files):
+            progress.show(k + 1, files[k + 1][1])
+
+    progress.show(0, files[0][1])
     try:
-        for k, (path, name) in enumerate(files):
-            progress.show(k, name)
-            with quiet():
-                analysis = analyze_file(path, detector, name=name)
-            records.append(photo_record(analysis, model.variant))
-            drawn = draw_analysis(analysis) if overlay_dir is not None else None
-            if overlay_dir is not None and drawn is not None:
-                target = overlay_dir / f"{k:04d}_{path.stem}_overlay.jpg"
-                target.write_bytes(encode_jpeg(drawn, quality=OVERLAY_JPEG_QUALITY))
+        records = analyze_files(files, job, workers=workers, on_done=done)
     finally:
         progress.close()
-        with quiet():
-            detector.close()
 
     for r in records:
         print_record(r, args.exercises, sys.stdout, width)

@@ -30,28 +30,35 @@ class LiveState:
 
     Attributes:
         variant: the pose-model variant in use ("lite", "full", ...).
-        frames_processed: frames run through the pipeline since the processor was made.
-        fps: frames processed per second over the last ~2 s of the processor's clock.
-        process_ms: median time of the per-frame work over the last frames, milliseconds.
-        timestamp_ms: the latest frame's (monotonic) stream time.
+        frames_analysed: frames run through pose analysis since the processor was made.
+        analysis_fps: frames analysed per second over the last ~2 s of the processor's clock.
+        analysis_ms: median time of the analysis of one frame over the last frames,
+            milliseconds.
+        frames_shown: video frames drawn on and handed back to the video since the
+            processor was made (the analysis takes the newest of them when it is free).
+        video_fps: video frames shown per second over the last ~2 s.
+        timestamp_ms: the latest analysed frame's (monotonic) stream time.
         summary: the smoothing window's verdict (status, smoothed values, guidance).
         metrics: the latest measured frame's metrics with the smoothed values (value ±
             spread and calibration error) in place of the frame's own; None until measured.
         gates: the gates of that measured frame (side, facing) for the record.
         assessment: classification of the smoothed pelvic tilt and lordosis, or the latest
             frame's (inconclusive) assessment when there is nothing to smooth.
-        overlay_rgb: the latest annotated frame (not copied; never modified afterwards).
+        overlay_rgb: the latest annotated video frame (not copied; never modified afterwards).
         under_banner_rgb: the bottom rows of that frame as they were before the status bar
             was drawn over them (for :attr:`snapshot_jpeg`).
         error: the last processing error, if the pipeline failed on the latest frame.
-        published_at: the processor's clock (seconds) when this state was published, None
-            before the first frame; see :meth:`posture_cam.live.processor.LiveProcessor.age_s`.
+        published_at: the processor's clock (seconds) when this state was published (by the
+            video or the analysis), None before the first frame; see
+            :meth:`posture_cam.live.processor.LiveProcessor.age_s`.
     """
 
     variant: str
-    frames_processed: int = 0
-    fps: float = 0.0
-    process_ms: float = math.nan
+    frames_analysed: int = 0
+    analysis_fps: float = 0.0
+    analysis_ms: float = math.nan
+    frames_shown: int = 0
+    video_fps: float = 0.0
     timestamp_ms: int | None = None
     summary: WindowSummary = EMPTY_SUMMARY
     metrics: PostureMetrics | None = None
@@ -105,7 +112,7 @@ def live_record(state: LiveState, name: str) -> ResultRecord | None:
     """The record of a steady live result (None when it is not steady).
 
     A photo's record plus how it was measured: model variant, frames in the smoothing
-    window, the window's length and the frame rate.
+    window, the window's length and the rate at which frames were analysed.
     """
     if not state.steady or state.metrics is None or state.gates is None:
         return None
@@ -119,5 +126,5 @@ def live_record(state: LiveState, name: str) -> ResultRecord | None:
         model_variant=state.variant,
         live_frames=s.n_frames,
         live_window_s=round(s.span_ms / 1000.0, 2),
-        live_fps=round(state.fps, 1),
+        live_fps=round(state.analysis_fps, 1),
     )

@@ -25,8 +25,11 @@ first use.
 from __future__ import annotations
 
 import io
+import math
 import os
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import BinaryIO
 
@@ -65,20 +68,28 @@ class LoadedImage:
     """A photo decoded to 8-bit RGB, the right way up.
 
     Attributes:
-        rgb: ``(H, W, 3)`` uint8 RGB array at full resolution with the orientation
-            applied. It is owned by this object; copy it before drawing on it.
+        rgb: ``(H, W, 3)`` uint8 RGB array with the orientation applied: the photo at full
+            resolution, or, when :attr:`full_size` is set, decoded at a reduced scale (a
+            large JPEG read for the pose model, see :func:`load_image`'s ``reduce_to_px``).
+            It is owned by this object; copy it before drawing on it.
         name: File name used in messages (``"uploaded image"`` when none was given).
         format: Pillow's format name: ``"JPEG"``, ``"PNG"``, ``"WEBP"``, ``"HEIF"``,
             ``"AVIF"``, ``"GIF"``, ``"BMP"`` or ``"TIFF"``.
         orientation: The EXIF orientation (1-8) the file carried and that has been
             applied to ``rgb``; 1 when the file had none. For HEIF, libheif rotates while
             decoding and this is the tag pillow-heif replaced with 1.
+        full_size: ``(width, height)`` of the full photo when ``rgb`` holds it at a
+            reduced scale; None when ``rgb`` is the full photo.
+        decode_full: decodes the full photo (set with :attr:`full_size`); see
+            :attr:`full_rgb`.
     """
 
     rgb: np.ndarray
     name: str
     format: str
     orientation: int
+    full_size: tuple[int, int] | None = None
+    decode_full: Callable[[], np.ndarray] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         rgb = self.rgb
@@ -90,16 +101,37 @@ class LoadedImage:
             raise ValueError(f"rgb must have dtype uint8, got {rgb.dtype}")
         if not 1 <= self.orientation <= 8:
             raise ValueError(f"orientation must be an EXIF orientation 1-8, got {self.orientation}")
+        if (self.full_size is None) != (self.decode_full is None):
+            raise ValueError("full_size and decode_full go together")
 
     @property
     def width(self) -> int:
-        """Width in pixels (after orientation)."""
-        return int(self.rgb.shape[1])
+        """Width of the full photo in pixels (after orientation)."""
+        return self.full_size[0] if self.full_size is not None else int(self.rgb.shape[1])
 
     @property
     def height(self) -> int:
-        """Height in pixels (after orientation)."""
-        return int(self.rgb.shape[0])
+        """Height of the full photo in pixels (after orientation)."""
+        return self.full_size[1] if self.full_size is not None else int(self.rgb.shape[0])
+
+    @property
+    def reduction(self) -> float:
+        """Full-photo pixels per pixel of :attr:`rgb` (1.0 when ``rgb`` is the full photo)."""
+        return max(self.width, self.height) / max(self.rgb.shape[:2])
+
+    @cached_property
+    def full_rgb(self) -> np.ndarray:
+        """The full photo: :attr:`rgb` itself, or decoded from the file on first use (for
+        drawing at full resolution)."""
+        if self.decode_full is None:
+            return self.rgb
+        return self.decode_full()
+
+    def inference_view(self, max_side_px: int) -> tuple[np.ndarray, float]:
+        """:func:`inference_view` of the photo: ``(small, scale)`` with ``scale`` in
+        full-photo pixels per ``small`` pixel, whatever scale :attr:`rgb` was decoded at."""
+        small, scale = inference_view(self.rgb, max_side_px)
+        return small, scale * self.reduction
 
 
 def load_image(
@@ -107,6 +139,7 @@ def load_image(
     *,
     name: str | None = None,
     max_pixels: int = MAX_PIXELS,
+    reduce_to_px: int | None = None,
 ) -> LoadedImage:
     """Read a photo from a path or from raw bytes into 8-bit RGB, the right way up.
 
@@ -126,6 +159,12 @@ def load_image(
             decoding. Pillow's own process-wide guard (``Image.MAX_IMAGE_PIXELS``,
             refusing above twice its value, about 179 megapixels by default) still
             applies on top of this.
+        reduce_to_px: When given, a JPEG at least twice this size on its longest side is
+            decoded at a reduced scale (libjpeg's DCT scaling by 1/2, 1/4 or 1/8, the
+            largest that keeps the longest side at least this long), which costs a
+            fraction of a full decode; :attr:`LoadedImage.full_size` then gives the full
+            size and :attr:`LoadedImage.full_rgb` decodes the full photo when it is
+            needed. For pictures that are only analysed at that size (the pose model).
 
     Returns:
         The decoded image.
@@ -138,15 +177,22 @@ def load_image(
     """
     if isinstance(max_pixels, bool) or not isinstance(max_pixels, int) or max_pixels < 1:
         raise ValueError(f"max_pixels must be a positive integer, got {max_pixels!r}")
+    if reduce_to_px is not None and (
+        isinstance(reduce_to_px, bool) or not isinstance(reduce_to_px, int) or reduce_to_px < 1
+    ):
+        raise ValueError(f"reduce_to_px must be a positive integer or None, got {reduce_to_px!r}")
+    reduce = None
+    if reduce_to_px is not None:
+        reduce = (reduce_to_px, lambda: load_image(source, name=name, max_pixels=max_pixels).rgb)
     if isinstance(source, bytes):
         label = name or "uploaded image"
         with io.BytesIO(source) as fp:
-            return _load_from_file(fp, label, max_pixels)
+            return _load_from_file(fp, label, max_pixels, reduce)
     if isinstance(source, str | os.PathLike):
         path = Path(source)
         label = name or path.name or str(path)
         with _open_path(path, label) as fp:
-            return _load_from_file(fp, label, max_pixels)
+            return _load_from_file(fp, label, max_pixels, reduce)
     raise TypeError(
         f"source must be a path (str or os.PathLike) or bytes, got {type(source).__name__}"
     )
@@ -243,7 +289,14 @@ def _read_head(fp: BinaryIO, label: str) -> bytes:
     return head
 
 
-def _load_from_file(fp: BinaryIO, label: str, max_pixels: int) -> LoadedImage:
+# How to read a photo at a reduced scale: the longest side wanted, and how to decode the
+# full photo later.
+_Reduce = tuple[int, Callable[[], np.ndarray]]
+
+
+def _load_from_file(
+    fp: BinaryIO, label: str, max_pixels: int, reduce: _Reduce | None = None
+) -> LoadedImage:
     """Identify, check and decode the image in ``fp`` (positioned at its start)."""
     head = _read_head(fp, label)
     if not head:
@@ -274,10 +327,12 @@ def _load_from_file(fp: BinaryIO, label: str, max_pixels: int) -> LoadedImage:
         raise corrupt(label, kind.label) from err
 
     with image:
-        return _decode(image, label, max_pixels)
+        return _decode(image, label, max_pixels, reduce)
 
 
-def _decode(image: Image.Image, label: str, max_pixels: int) -> LoadedImage:
+def _decode(
+    image: Image.Image, label: str, max_pixels: int, reduce: _Reduce | None = None
+) -> LoadedImage:
     """Check the header size, decode the first frame, orient it and convert to RGB."""
     fmt = "JPEG" if image.format == "MPO" else str(image.format)
     width_px, height_px = image.size
@@ -295,6 +350,7 @@ def _decode(image: Image.Image, label: str, max_pixels: int) -> LoadedImage:
         # Read the tag before decoding: Pillow's TIFF loader applies it while loading
         # and then resets it to 1.
         orientation = _orientation(image)
+        reduced = reduce is not None and _draft(image, reduce[0])
         image.load()  # decode now, inside the try: open() only read the header
         ImageOps.exif_transpose(image, in_place=True)  # turns the pixels as the tag says
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
@@ -304,7 +360,36 @@ def _decode(image: Image.Image, label: str, max_pixels: int) -> LoadedImage:
         raise corrupt(label, fmt) from err
 
     rgb = _to_rgb(image, label)
-    return LoadedImage(rgb=rgb, name=label, format=fmt, orientation=orientation)
+    if not reduced or reduce is None:
+        return LoadedImage(rgb=rgb, name=label, format=fmt, orientation=orientation)
+    full_size = (height_px, width_px) if orientation in _TRANSPOSED else (width_px, height_px)
+    return LoadedImage(
+        rgb=rgb,
+        name=label,
+        format=fmt,
+        orientation=orientation,
+        full_size=full_size,
+        decode_full=reduce[1],
+    )
+
+
+# EXIF orientations that swap width and height.
+_TRANSPOSED = frozenset({5, 6, 7, 8})
+
+
+def _draft(image: Image.Image, longest_px: int) -> bool:
+    """Ask a JPEG decoder for the smallest DCT scale whose longest side is ``longest_px`` or
+    more (only when that saves at least half of each side); whether it will decode smaller.
+    """
+    if image.format not in ("JPEG", "MPO"):
+        return False
+    width_px, height_px = image.size
+    factor = longest_px / max(width_px, height_px)
+    if factor > 0.5:
+        return False
+    size = image.size
+    image.draft(image.mode, (math.ceil(width_px * factor), math.ceil(height_px * factor)))
+    return image.size != size
 
 
 def _orientation(image: Image.Image) -> int:

@@ -7,11 +7,13 @@ How the threads meet (../shared/LIVE.md):
   closes it and makes a new one.
 * The frame callback is the processor's bound
   :meth:`~posture_cam.live.processor.LiveProcessor.callback`:
-  it runs in streamlit-webrtc's video thread and makes no ``st.*`` call and no
-  ``st.session_state`` access; it publishes its results under a lock.
-* A fragment re-run every 0.5 s reads the latest :class:`~posture_cam.live.processor.LiveState` and
-  shows the smoothed numbers, the steady badge, guidance, the frame rate and the
-  "Keep this result" button; once a result is kept, a "Save to history" control for it.
+  it runs in streamlit-webrtc's video thread, draws the latest overlay on every frame and
+  hands the frame to the processor's analysis thread; neither makes a ``st.*`` call or
+  touches ``st.session_state``; they publish their results under a lock.
+* A fragment re-run every :data:`PANEL_REFRESH_S` reads the latest
+  :class:`~posture_cam.live.processor.LiveState` and shows the smoothed numbers, the steady
+  badge, guidance, the video's and the analysis' frame rates and the "Keep this result"
+  button; once a result is kept, a "Save to history" control for it.
   Whether the camera still runs is judged on the processor's own clock
   (:meth:`~posture_cam.live.processor.LiveProcessor.age_s`).
   The panel's parts sit in containers at fixed places, so the changing live part above
@@ -51,6 +53,12 @@ MODE_SNAPSHOT = "Single snapshot"
 
 STALE_AFTER_S = 2.0
 """No new frame for this long (on the processor's clock) means the camera stopped."""
+
+PANEL_REFRESH_S = 1.0
+"""How often the panel beside the video is redrawn. Each redraw is a page run on the server
+that streams the video and work for the browser that shows it: twice a second, the video
+reached the browser less evenly (bench/README.md, live_browser.py); the numbers are medians
+over ~2 s, so once a second shows them as they change."""
 
 
 # ------------------------------------------------------------------------------- live panel
@@ -118,7 +126,7 @@ def _numbers(s: LiveState) -> None:
             st.dataframe(rows, hide_index=True, width="stretch")
 
 
-@st.fragment(run_every=0.5)
+@st.fragment(run_every=PANEL_REFRESH_S)
 def _live_panel() -> None:
     proc: LiveProcessor | None = st.session_state.get(state.KEY_LIVE_PROCESSOR)
     if proc is None:
@@ -159,7 +167,7 @@ def _live_panel() -> None:
 def _live_status(s: LiveState, live: bool) -> None:
     """The changing part of the panel: badge, pattern or guidance, numbers, rate."""
     if not live:
-        if s.frames_processed:
+        if s.frames_shown:
             st.info(
                 "The camera is stopped. Press **Start** to measure again.",
                 icon=":material/pause_circle:",
@@ -184,9 +192,10 @@ def _live_status(s: LiveState, live: bool) -> None:
             st.info(f"{g.message} {g.hint}".strip(), icon=":material/hourglass_top:")
         _numbers(s)
         st.caption(
-            f"Live rate: {s.fps:.1f} frames/s · {s.process_ms:.0f} ms per frame · "
+            f"Video: {s.video_fps:.1f} frames/s · analysis: {s.analysis_fps:.1f} frames/s, "
+            f"{s.analysis_ms:.0f} ms per frame · "
             f"{s.summary.n_passed} of {s.summary.n_frames} recent frames measurable · "
-            f"{s.frames_processed} frames so far · model {s.variant}"
+            f"{s.frames_analysed} frames analysed · model {s.variant}"
         )
 
 

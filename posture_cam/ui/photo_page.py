@@ -111,7 +111,7 @@ def analyze_photo(data: bytes, name: str, detector: PoseDetector, *, key: str = 
     A file that cannot be read gives a result whose findings say why; other errors raise.
     """
     a = analyze_file(data, detector, name=name)
-    drawn = draw_analysis(a)
+    drawn = draw_analysis(a, max_side_px=OVERLAY_MAX_SIDE_PX)
     overlay = None if drawn is None else encode_jpeg(drawn, max_side_px=OVERLAY_MAX_SIDE_PX)
     record = photo_record(a, detector.options.variant)
     return PhotoResult(key=key, name=name, record=record, overlay_jpeg=overlay)

@@ -54,7 +54,7 @@ def test_live_page_starts_with_lite_and_a_disabled_keep(app: AppTest) -> None:
     assert app.title[0].value == "Live check"
     proc = app.session_state[state.KEY_LIVE_PROCESSOR]
     assert isinstance(proc, LiveProcessor) and proc.variant == "lite"
-    assert proc.state.frames_processed == 0  # the model loads on the first frame
+    assert proc.state.frames_analysed == 0  # the model loads on the first frame
     assert _keep_button(app).disabled
     assert "Press **Start**" in _text(app)
 
@@ -73,7 +73,7 @@ def test_steady_result_can_be_kept(app: AppTest, steady_processor: LiveProcessor
     assert not app.exception
     text = _text(app)
     assert "Increased curve / anterior pelvic tilt" in text
-    assert "Live rate:" in text and "±" in text
+    assert "Video:" in text and "analysis:" in text and "±" in text
     keep = _keep_button(app)
     assert not keep.disabled
     keep.click().run()

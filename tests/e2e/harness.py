@@ -43,7 +43,8 @@ SERVER_START_TIMEOUT_S = 90.0
 WEBRTC_IFRAME = 'iframe[title="streamlit_webrtc.component.webrtc_streamer"]'
 # The live panel's caption (posture_cam/ui/live_page.py).
 LIVE_LINE = re.compile(
-    r"Live rate: ([0-9.]+) frames/s · ([0-9.]+|nan) ms per frame · .*?([0-9]+) frames so far"
+    r"Video: ([0-9.]+) frames/s · analysis: ([0-9.]+) frames/s, ([0-9.]+|nan) ms per frame"
+    r" · .*?([0-9]+) frames analysed"
 )
 
 CHROMIUM_FLAGS = [
@@ -385,18 +386,20 @@ def stop_camera(page: Any) -> None:
 
 
 class LiveReading(NamedTuple):
-    """What the live panel's caption says: rate, per-frame time, frames since the start."""
+    """What the live panel's caption says: the analysis rate, its time per frame, frames
+    analysed since the start, and the video's rate."""
 
     fps: float
     ms_per_frame: float
     frames: int
     line: str
+    video_fps: float
 
 
 def read_live_line(page: Any, attempts: int = 4) -> LiveReading | None:
     """The live panel's caption, read, or None when it shows none (camera stopped).
 
-    The panel re-renders every 0.5 s, so a read can miss; it is tried a few times.
+    The panel re-renders every second, so a read can miss; it is tried a few times.
     """
     from playwright.sync_api import Error as PlaywrightError
 
@@ -408,7 +411,9 @@ def read_live_line(page: Any, attempts: int = 4) -> LiveReading | None:
             continue
         m = LIVE_LINE.search(text)
         if m:
-            return LiveReading(float(m.group(1)), float(m.group(2)), int(m.group(3)), text)
+            return LiveReading(
+                float(m.group(2)), float(m.group(3)), int(m.group(4)), text, float(m.group(1))
+            )
     return None
 
 

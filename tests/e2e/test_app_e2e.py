@@ -77,10 +77,11 @@ def test_live_check_plays_turns_steady_and_reaches_the_pdf(page: Any, tmp_path: 
     assert later is not None, "the page stopped showing the live rate"
     assert later_video > first_video, f"the video did not play on ({first_video} s)"
     assert later.frames > first.frames, f"no frame was analysed ({first.frames} frames)"
+    assert later.video_fps > 0 and later.fps > 0, later.line  # both rates shown
     print(f"live: the page says: {later.line}")
     print(
-        f"live: {later.fps:.1f} frames/s with the lite model; load average "
-        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+        f"live: video {later.video_fps:.1f} frames/s, analysis {later.fps:.1f} frames/s with "
+        f"the lite model; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
     )
 
     # Keep the steady result.

@@ -1,4 +1,5 @@
-"""The live frame callback driven directly with ``av.VideoFrame``s, with the real lite model.
+"""The live processor with the real lite model: frames analysed and drawn one by one
+(``process``), and the frame callback driven with ``av.VideoFrame``s as the camera sends them.
 
 The frames are a sample side view letterboxed to 640 × 480 (what the webcam sends), a blank
 picture (nobody there) and a stream whose timestamps restart at 0 (aiortc after stop/start).
@@ -7,6 +8,7 @@ picture (nobody there) and a stream whose timestamps restart at 0 (aiortc after 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -64,10 +66,11 @@ def two_people() -> np.ndarray:
     return np.ascontiguousarray(np.hstack([left, right]))
 
 
-def run(proc: LiveProcessor, rgb: np.ndarray, indices: range) -> av.VideoFrame:
+def run(proc: LiveProcessor, rgb: np.ndarray, indices: range, fps: int = 30) -> np.ndarray:
+    """Analyse and draw frames ``indices`` of a stream at ``fps``; the last frame drawn."""
     out = None
     for i in indices:
-        out = proc.callback(video_frame(rgb, i))
+        out = proc.process(rgb, i * 1000 / fps)
     assert out is not None
     return out
 
@@ -80,7 +83,7 @@ STEADY_WITHIN_FRAMES = round(30 * (DEFAULT_CONFIG.min_frames / MEASURE_RATE_HZ +
 def run_until_steady(proc: LiveProcessor, rgb: np.ndarray, start: int = 0) -> int:
     """Feed frames until the state is steady; the number of frames it took."""
     for n in range(1, STEADY_WITHIN_FRAMES + 1):
-        proc.callback(video_frame(rgb, start + n - 1))
+        proc.process(rgb, (start + n - 1) * 1000 / 30)
         if proc.state.steady:
             return n
     state = proc.state
@@ -105,13 +108,13 @@ def test_side_view_becomes_steady_with_finite_numbers(processor, side_view) -> N
     out = run(processor, side_view, range(n, n + 10))
     state = processor.state
     assert_finite_steady(state)
-    assert state.frames_processed == n + 10
+    assert state.frames_analysed == state.frames_shown == n + 10
     assert state.summary.n_frames >= 15 and state.summary.pass_ratio >= 0.7
     assert state.assessment is not None
     assert state.assessment.pattern == "increased"
-    # The callback returns a frame of the same size, and it is annotated (not the input).
-    assert (out.width, out.height) == (640, 480)
-    drawn = out.to_ndarray(format="rgb24")
+    # A frame of the same size comes back, annotated (not the input).
+    assert out.shape == side_view.shape
+    drawn = out
     assert np.abs(drawn.astype(int) - side_view.astype(int)).mean() > 1.0
     # The snapshot for "keep" is a JPEG of the latest overlay; the record names the pattern.
     jpeg = state.snapshot_jpeg
@@ -129,6 +132,30 @@ def test_side_view_becomes_steady_with_finite_numbers(processor, side_view) -> N
     assert record.measurable is True and record.model_variant == "lite"
     assert record.pelvic_tilt is not None
     assert record.pelvic_tilt.value == pytest.approx(state.metrics.pelvic_tilt_deg.value, abs=1e-3)
+
+
+def test_callback_returns_every_frame_at_once_and_the_analysis_follows(
+    processor, side_view
+) -> None:
+    """The video thread hands frames on without waiting for the analysis, which runs on its
+    own thread on the newest frame; fed at the camera's pace, the result turns steady."""
+    deadline = time.monotonic() + 120  # generous: only a stuck analysis gets near it
+    sent = 0
+    while not processor.state.steady:
+        assert time.monotonic() < deadline, f"not steady: {processor.state.summary.reasons}"
+        out = processor.callback(video_frame(side_view, sent))
+        sent += 1
+        assert (out.width, out.height) == (640, 480)
+        time.sleep(1 / 30)
+    state = processor.state
+    assert state.frames_shown == sent
+    assert 0 < state.frames_analysed <= sent
+    assert state.video_fps > 0 and state.analysis_fps > 0
+    assert state.error is None and state.assessment is not None
+    assert state.assessment.pattern == "increased"
+    # The latest overlay (the skeleton, the outline) is drawn on the newest frame.
+    drawn = processor.callback(video_frame(side_view, sent)).to_ndarray(format="rgb24")
+    assert np.abs(drawn.astype(int) - side_view.astype(int)).mean() > 1.0
 
 
 def test_nobody_in_view_gives_guidance_and_is_not_steady(processor) -> None:
@@ -172,7 +199,7 @@ def test_timestamps_restarting_at_zero_do_not_crash(processor, side_view) -> Non
     run(processor, side_view, range(30))
     first = processor.state.timestamp_ms
     assert first is not None
-    n = run_until_steady(processor, side_view, start=0)  # Stop -> Start: pts from 0 again
+    n = run_until_steady(processor, side_view, start=0)  # Stop -> Start: clock from 0 again
     state = processor.state
     assert state.error is None
     assert state.timestamp_ms is not None and state.timestamp_ms > first

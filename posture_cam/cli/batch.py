@@ -1,0 +1,157 @@
+"""Analysing many photos: in this process, or across worker processes with one landmarker each.
+
+MediaPipe runs one photo at a time per landmarker, so a folder goes faster when each core has
+a process and a landmarker of its own. The results come back in the order of the input, the
+same numbers whichever way they were computed (IMAGE mode keeps nothing between photos).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from posture_cam.pose.detect import PoseDetector
+    from posture_cam.report.record import ResultRecord
+
+__all__ = ["MIN_FILES_PER_WORKER", "BatchJob", "analyze_files", "default_workers"]
+
+OVERLAY_JPEG_QUALITY = 90
+
+MIN_FILES_PER_WORKER = 4
+"""A worker process is started only for this many photos or more: starting one (Python,
+MediaPipe and its model) takes about as long as analysing a few photos (bench/batch.py)."""
+
+
+def default_workers() -> int:
+    """The number of cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class BatchJob:
+    """What every worker needs to analyse a photo.
+
+    Attributes:
+        model_path: the pose landmarker bundle.
+        variant: its variant ("lite", "full", "heavy") when known.
+        overlay_dir: where annotated pictures go (``NNNN_<stem>_overlay.jpg``), or None.
+        quiet: hide what MediaPipe's native code writes to stderr.
+    """
+
+    model_path: str
+    variant: str | None
+    overlay_dir: Path | None = None
+    quiet: bool = True
+
+
+def analyze_files(
+    files: Sequence[tuple[Path, str]],
+    job: BatchJob,
+    *,
+    workers: int = 1,
+    on_done: Callable[[int], None] | None = None,
+) -> list[ResultRecord]:
+    """The record of each file, in the order given, and its overlay written if asked.
+
+    Args:
+        files: the pictures, each with the name its record and messages give it.
+        job: the model and where overlays go.
+        workers: processes to spread the files over, each with its own landmarker; fewer
+            are used for fewer than :data:`MIN_FILES_PER_WORKER` files each, and with one
+            the files are analysed in this process.
+        on_done: called with each file's index, in order, once its result is in (a
+            progress line).
+    """
+    n = max(1, min(workers, len(files) // MIN_FILES_PER_WORKER))
+    records: list[ResultRecord] = []
+    if n == 1:
+        with _quiet(job.quiet):
+            detector = _detector(job)
+        try:
+            for k, (path, name) in enumerate(files):
+                records.append(_analyze_one(k, path, name, detector, job))
+                if on_done is not None:
+                    on_done(k)
+        finally:
+            with _quiet(job.quiet):
+                detector.close()
+        return records
+    # "spawn": a fresh interpreter per worker, not a fork of one whose libraries may hold
+    # threads or locks (OpenCV's, MediaPipe's).
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(n, initializer=_start_worker, initargs=(job,)) as pool:
+        for k, record in enumerate(pool.imap(_work, enumerate(files))):
+            records.append(record)
+            if on_done is not None:
+                on_done(k)
+    return records
+
+
+def _analyze_one(
+    k: int, path: Path, name: str, detector: PoseDetector, job: BatchJob
+) -> ResultRecord:
+    from posture_cam.media.encode import encode_jpeg
+    from posture_cam.pipeline import analyze_file, draw_analysis
+    from posture_cam.report.record import photo_record
+
+    with _quiet(job.quiet):
+        analysis = analyze_file(path, detector, name=name)
+    record = photo_record(analysis, job.variant)
+    if job.overlay_dir is not None:
+        drawn = draw_analysis(analysis)
+        if drawn is not None:
+            target = job.overlay_dir / f"{k:04d}_{path.stem}_overlay.jpg"
+            target.write_bytes(encode_jpeg(drawn, quality=OVERLAY_JPEG_QUALITY))
+    return record
+
+
+def _detector(job: BatchJob) -> PoseDetector:
+    from posture_cam.pose.detect import DetectorOptions, PoseDetector
+
+    return PoseDetector(
+        DetectorOptions(model_path=job.model_path, mode="image", variant=job.variant)
+    )
+
+
+# One landmarker per worker process, made when the process starts.
+_WORKER: tuple[PoseDetector, BatchJob] | None = None
+
+
+def _start_worker(job: BatchJob) -> None:
+    global _WORKER
+    if job.quiet:
+        _silence_native_stderr()
+    _WORKER = (_detector(job), job)
+
+
+def _work(item: tuple[int, tuple[Path, str]]) -> ResultRecord:
+    assert _WORKER is not None, "worker not started"
+    detector, job = _WORKER
+    k, (path, name) = item
+    return _analyze_one(k, path, name, detector, job)
+
+
+def _silence_native_stderr() -> None:
+    """A worker prints nothing of its own (its errors reach the parent), so its file
+    descriptor 2 goes to /dev/null for good: MediaPipe's native log lines with it."""
+    sys.stderr.flush()
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    os.close(null)
+
+
+def _quiet(enabled: bool) -> contextlib.AbstractContextManager[None]:
+    """MediaPipe's native log lines hidden meanwhile (see ``_native_stderr_silenced``)."""
+    from .main import _native_stderr_silenced
+
+    return _native_stderr_silenced() if enabled else contextlib.nullcontext()
