@@ -127,10 +127,24 @@ def _lab(rgb: np.ndarray) -> np.ndarray:
     )
 
 
-def _region_lab(rgb: np.ndarray, sel: np.ndarray) -> np.ndarray | None:
+def _index_below(limit: float, n: int) -> int:
+    """End of the whole-pixel indices i < limit, within 0..n."""
+    return int(np.clip(math.ceil(limit), 0, n))
+
+
+def _index_above(limit: float, n: int) -> int:
+    """Start of the whole-pixel indices i > limit, within 0..n."""
+    return int(np.clip(math.floor(limit) + 1, 0, n))
+
+
+def _region_lab(
+    rgb: np.ndarray, mask: np.ndarray, window: tuple[slice, slice]
+) -> np.ndarray | None:
+    """Median colour of the person's pixels inside ``window`` (None: fewer than 20)."""
+    sel = mask[window] >= 0.5
     if sel.sum() < 20:
         return None
-    median: np.ndarray = np.median(_lab(rgb[sel]), axis=0)
+    median: np.ndarray = np.median(_lab(rgb[window][sel]), axis=0)
     return median
 
 
@@ -145,15 +159,21 @@ def _hair_share(
     stature: float,
 ) -> float:
     h, w = mask.shape
-    fg = mask >= 0.5
     ear = _p(xy, "ear", side)
     nose = xy[Landmark.NOSE]
-    yy, xx = np.mgrid[0:h, 0:w]
+    if not np.isfinite([*ear, nose[0], stature]).all():
+        return 0.0
     # Hair on the head: behind and above the ear; the face: between the ear and the nose.
-    head_hair = fg & (yy < ear[1] - 0.03 * stature) & (xx < ear[0])
-    face = fg & (np.abs(yy - ear[1]) < 0.02 * stature) & (xx > ear[0] + 0.01 * stature)
-    face &= xx < nose[0]
-    hair, skin = _region_lab(rgb, head_hair), _region_lab(rgb, face)
+    # Each region is a window of whole pixels (only the head is looked at, not the picture).
+    head_hair = (
+        slice(0, _index_below(ear[1] - 0.03 * stature, h)),
+        slice(0, _index_below(ear[0], w)),
+    )
+    face = (
+        slice(_index_above(ear[1] - 0.02 * stature, h), _index_below(ear[1] + 0.02 * stature, h)),
+        slice(_index_above(ear[0] + 0.01 * stature, w), _index_below(nose[0], w)),
+    )
+    hair, skin = _region_lab(rgb, mask, head_hair), _region_lab(rgb, mask, face)
     if hair is None or skin is None or np.linalg.norm(hair - skin) < 15.0:
         return 0.0  # no visible hair of its own colour: nothing to look for
     levels = np.arange(0.70, 0.84, 0.005)
