@@ -46,6 +46,7 @@ import numpy as np
 
 __all__ = [
     "RANGE_TILTS",
+    "range_tilts",
     "RangeHoldTruth",
     "load_render",
     "jittered",
@@ -59,6 +60,24 @@ __all__ = [
 
 # Renders used for each prompted position (their folder names under the tilt sets).
 RANGE_TILTS = (("relaxed", "t6"), ("forward", "t22"), ("tucked", "t-2"), ("relaxed_again", "t6"))
+
+
+def range_tilts(root: Path) -> tuple[tuple[str, str], ...]:
+    """The four holds' tilt folders under ``root`` (``t<degrees>``): tucked under = the
+    lowest tilt, relaxed = the next, tipped forward = the highest."""
+    folders = sorted(
+        (p.name for p in root.iterdir() if p.is_dir() and p.name.startswith("t")),
+        key=lambda name: float(name[1:]),
+    )
+    if len(folders) < 3:
+        raise FileNotFoundError(f"{root} needs three or more t<degrees> folders")
+    tucked, relaxed, forward = folders[0], folders[1], folders[-1]
+    return (
+        ("relaxed", relaxed),
+        ("forward", forward),
+        ("tucked", tucked),
+        ("relaxed_again", relaxed),
+    )
 
 
 # ----------------------------------------------------------------------------- basics
@@ -195,10 +214,12 @@ def range_video(
     return frames, truth
 
 
-def range_renders(root: Path, seed_name: str) -> list[tuple[str, Path]]:
-    """The renders of one body (``synth_<seed>.png``) in the folders of :data:`RANGE_TILTS`."""
+def range_renders(
+    root: Path, seed_name: str, tilts: Sequence[tuple[str, str]] = RANGE_TILTS
+) -> list[tuple[str, Path]]:
+    """The renders of one body (``synth_<seed>.png``) in the holds' folders (``tilts``)."""
     out = []
-    for pos, folder in RANGE_TILTS:
+    for pos, folder in tilts:
         for ext in (".png", ".jpg"):
             p = root / folder / f"{seed_name}{ext}"
             if p.is_file():

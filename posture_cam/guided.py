@@ -12,9 +12,11 @@ person never showed a side view says so rather than "no holds found".
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -204,17 +206,35 @@ def _explain(tally: FrameTally, findings: tuple[Finding, ...]) -> tuple[Finding,
 
 
 def range_config(variant: str | None) -> RangeConfig:
-    """The range check's settings with this model's repeatability as each hold's least error.
+    """The range check's settings for this model: its repeatability and its change gain.
 
     The SEM of one check (``bench/repeatability.py``; the larger of the photo and live
-    values, as for a live check) becomes the floor of each hold's ``±``.
+    values, as for a live check) becomes the floor of each hold's ``±``; the change gain
+    fitted on training renders (:data:`RANGE_GAIN_FILE`) multiplies every change between
+    holds.
     """
     rep = load_repeatability()
     v = variant or "full"
+    gains = _range_gains().get(v, {})
     return RangeConfig(
         tilt_sem_deg=rep.bench_sem("pelvic_tilt_deg", v, "live"),
         lordosis_sem_deg=rep.bench_sem("lumbar_lordosis_deg", v, "live"),
+        tilt_change_gain=float(gains.get("tilt", 1.0)),
+        lordosis_change_gain=float(gains.get("lordosis", 1.0)),
     )
+
+
+RANGE_GAIN_FILE = Path(__file__).resolve().parent / "data" / "range_gain.json"
+"""Per model, the factors the range check's changes are multiplied by
+(``bench/check_range.py --fit-gain``); none when the file is missing."""
+
+
+def _range_gains() -> dict[str, dict[str, float]]:
+    try:
+        data: dict[str, dict[str, float]] = json.loads(RANGE_GAIN_FILE.read_text("utf-8"))
+    except FileNotFoundError:
+        return {}
+    return data
 
 
 def run_range_check(

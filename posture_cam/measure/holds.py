@@ -65,6 +65,11 @@ class RangeConfig:
             the least error a hold's value can have.
         min_range_ratio: the relaxed position (%) needs a total range at least this many
             times its own error.
+        tilt_change_gain / lordosis_change_gain: what a change between two holds is
+            multiplied by. The estimator follows a change within one body a little short of
+            its full size (it leans towards typical values at the ends of its range); the
+            gain is fitted on training renders of the same bodies at set tilts
+            (``bench/check_range.py --fit-gain``), 1.0 means none.
     """
 
     min_hold_ms: float = 1200.0
@@ -79,6 +84,8 @@ class RangeConfig:
     tilt_sem_deg: float = 0.5
     lordosis_sem_deg: float = 0.6
     min_range_ratio: float = 3.0
+    tilt_change_gain: float = 1.0
+    lordosis_change_gain: float = 1.0
 
     def __post_init__(self) -> None:
         for name in ("min_hold_ms", "median_window_ms", "rate_window_ms", "max_rate_deg_s"):
@@ -90,6 +97,9 @@ class RangeConfig:
         for name in ("merge_deg", "tilt_sem_deg", "lordosis_sem_deg"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        for name in ("tilt_change_gain", "lordosis_change_gain"):
+            if not 0.5 <= getattr(self, name) <= 2.0:
+                raise ValueError(f"{name} must be within 0.5-2.0, got {getattr(self, name)}")
 
 
 DEFAULT_RANGE_CONFIG = RangeConfig()

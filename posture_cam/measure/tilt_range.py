@@ -29,9 +29,15 @@ relaxed difference                 relaxed again - relaxed
 lordosis per degree of tilt        least-squares slope of lordosis on tilt over the holds
 =================================  ==================================================
 
+Every difference between holds (the ranges, the relaxed difference) is multiplied by the
+model's change gain (:class:`~posture_cam.measure.holds.RangeConfig`), which makes up for
+the estimator following a change a little short of its full size; the holds' own values are
+left as measured.
+
 Errors: each hold's value and ``±`` come from :mod:`posture_cam.measure.holds`; differences
-add the two holds' errors in quadrature. The relaxed holds *agree* when their difference is within
-``1.96 x`` its error (the smallest detectable change at 95 %).
+add the two holds' errors in quadrature (then take the gain). The relaxed holds *agree*
+when their difference is within ``1.96 x`` its error (the smallest detectable change at
+95 %).
 
 Pure numpy: no I/O, no mediapipe. Poor data gives findings, never exceptions; bad
 arguments raise ``ValueError``.
@@ -193,9 +199,9 @@ def assign_positions(holds: tuple[Hold, ...]) -> tuple[Hold, Hold, Hold, Hold] |
 # ----------------------------------------------------------------------------- analysis
 
 
-def _diff(a: Measurement, b: Measurement) -> Measurement:
-    """a - b with the errors added in quadrature."""
-    return Measurement(a.value - b.value, math.hypot(a.plus_minus, b.plus_minus))
+def _diff(a: Measurement, b: Measurement, gain: float) -> Measurement:
+    """gain x (a - b), the errors added in quadrature."""
+    return Measurement(gain * (a.value - b.value), gain * math.hypot(a.plus_minus, b.plus_minus))
 
 
 def _mean2(a: Measurement, b: Measurement) -> Measurement:
@@ -242,8 +248,9 @@ def analyze_holds(
 
     relaxed_t = _mean2(r1.tilt_deg, r2.tilt_deg)
     relaxed_l = _mean2(r1.lordosis_deg, r2.lordosis_deg)
-    diff_t = _diff(r2.tilt_deg, r1.tilt_deg)
-    diff_l = _diff(r2.lordosis_deg, r1.lordosis_deg)
+    gt, gl = config.tilt_change_gain, config.lordosis_change_gain
+    diff_t = _diff(r2.tilt_deg, r1.tilt_deg, gt)
+    diff_l = _diff(r2.lordosis_deg, r1.lordosis_deg, gl)
     agree = (
         abs(diff_t.value) <= 1.96 * diff_t.plus_minus
         and abs(diff_l.value) <= 1.96 * diff_l.plus_minus
@@ -264,14 +271,14 @@ def analyze_holds(
         )
 
     fwd_t, back_t, tot_t = (
-        _diff(fw.tilt_deg, relaxed_t),
-        _diff(relaxed_t, tk.tilt_deg),
-        _diff(fw.tilt_deg, tk.tilt_deg),
+        _diff(fw.tilt_deg, relaxed_t, gt),
+        _diff(relaxed_t, tk.tilt_deg, gt),
+        _diff(fw.tilt_deg, tk.tilt_deg, gt),
     )
     fwd_l, back_l, tot_l = (
-        _diff(fw.lordosis_deg, relaxed_l),
-        _diff(relaxed_l, tk.lordosis_deg),
-        _diff(fw.lordosis_deg, tk.lordosis_deg),
+        _diff(fw.lordosis_deg, relaxed_l, gl),
+        _diff(relaxed_l, tk.lordosis_deg, gl),
+        _diff(fw.lordosis_deg, tk.lordosis_deg, gl),
     )
     if fwd_t.value <= 0 or back_t.value <= 0:
         findings.append(
@@ -303,6 +310,8 @@ def analyze_holds(
     tilts = np.array([h.tilt_deg.value for h in holds])
     lords = np.array([h.lordosis_deg.value for h in holds])
     ratio = _slope(tilts, lords, min_spread=max(2.0, 2 * config.tilt_sem_deg))
+    if ratio is not None:
+        ratio *= gl / gt  # a ratio of changes: each takes its gain
     return RangeResult(
         holds=holds,
         relaxed_tilt_deg=relaxed_t,

@@ -88,6 +88,8 @@ def test_config_rejects_nonsense() -> None:
         RangeConfig(min_hold_ms=0)
     with pytest.raises(ValueError, match="tilt_sem_deg"):
         RangeConfig(tilt_sem_deg=-1)
+    with pytest.raises(ValueError, match="lordosis_change_gain"):
+        RangeConfig(lordosis_change_gain=0.0)
 
 
 # ----------------------------------------------------------------------------- holds
@@ -224,6 +226,31 @@ def test_analyze_holds_hand_worked() -> None:
     rec = r.to_record()
     assert rec["holds"][1]["position"] == "forward"
     assert rec["relaxed_position_pct"]["value"] == pytest.approx(35.714, abs=1e-3)
+
+
+def test_the_change_gain_scales_every_change_and_leaves_the_holds() -> None:
+    holds = (
+        held("relaxed", 6.0, 25.0),
+        held("forward", 20.0, 38.0),
+        held("tucked", -1.0, 17.0),
+        held("relaxed_again", 7.0, 26.0),
+    )
+    plain = analyze_holds(holds)  # type: ignore[arg-type]
+    cfg = RangeConfig(tilt_change_gain=1.1, lordosis_change_gain=1.2)
+    r = analyze_holds(holds, cfg)  # type: ignore[arg-type]
+    e = math.hypot(0.5, 0.5)
+    # total tilt 20 - -1 = 21° x 1.1 = 23.1°, its error x 1.1 as well
+    assert r.total_tilt_deg == Measurement(pytest.approx(23.1), pytest.approx(1.1 * e))
+    assert r.forward_tilt_deg.value == pytest.approx(1.1 * 13.5)
+    assert r.backward_lordosis_deg.value == pytest.approx(1.2 * 8.5)
+    assert r.relaxed_difference_tilt_deg.value == pytest.approx(1.1)
+    # the relaxed holds' mean, the position in the range and the agreement do not change
+    assert r.relaxed_tilt_deg == plain.relaxed_tilt_deg
+    assert r.relaxed_position_pct == plain.relaxed_position_pct
+    assert r.relaxed_agree == plain.relaxed_agree
+    assert r.holds == plain.holds
+    assert plain.lordosis_per_tilt_ratio is not None
+    assert r.lordosis_per_tilt_ratio == pytest.approx(plain.lordosis_per_tilt_ratio * 1.2 / 1.1)
 
 
 def test_relaxed_holds_that_differ_are_flagged() -> None:
