@@ -291,10 +291,17 @@ def analyze_image(
     measurements are averaged: MediaPipe's landmarks and mask differ slightly between a
     picture and its mirror image, and averaging both cancels that asymmetry and halves
     part of the noise (bench/README.md, accuracy.py). It costs a second detection, which
-    photos can afford and the live view does not do.
+    photos can afford (run beside the first, :meth:`PoseDetector.detect_pair`) and the live
+    view does not do.
     """
     small, scale = image.inference_view(INFERENCE_MAX_SIDE_PX)
-    detection = detector.detect(small)
+    flipped = np.ascontiguousarray(small[:, ::-1]) if flip_average else None
+    # Both views are detected at once (on two cores, in the time of one); the mirror is
+    # wasted only on a photo that fails the gates.
+    if flipped is not None:
+        detection, mirrored = detector.detect_pair(small, flipped)
+    else:
+        detection, mirrored = detector.detect(small), None
     variant = detector.options.variant
     views = [measure_view(detection, small, thresholds=thresholds)]
     if detection.person is None:
@@ -303,9 +310,8 @@ def analyze_image(
         return PhotoAnalysis(
             image.name, image, detection, scale, gates, None, classify(gates, None)
         )
-    if flip_average and views[0].gates.passed:
-        flipped = np.ascontiguousarray(small[:, ::-1])
-        views.append(measure_view(detector.detect(flipped), flipped, thresholds=thresholds))
+    if flipped is not None and mirrored is not None and views[0].gates.passed:
+        views.append(measure_view(mirrored, flipped, thresholds=thresholds))
     gates, metrics, assessment = assess_views(views, variant=variant, calibration=calibration)
     return PhotoAnalysis(image.name, image, detection, scale, gates, metrics, assessment)
 

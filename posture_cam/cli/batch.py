@@ -66,9 +66,11 @@ def analyze_files(
     Args:
         files: the pictures, each with the name its record and messages give it.
         job: the model and where overlays go.
-        workers: processes to spread the files over, each with its own landmarker; fewer
-            are used for fewer than :data:`MIN_FILES_PER_WORKER` files each, and with one
-            the files are analysed in this process.
+        workers: how many cores to use: processes to spread the files over, each with its
+            own landmarker; fewer are used for fewer than :data:`MIN_FILES_PER_WORKER` files
+            each, and with one the files are analysed in this process (where a photo's two
+            detections, as taken and mirrored, run side by side when more than one core
+            was allowed).
         on_done: called with each file's index, in order, once its result is in (a
             progress line).
     """
@@ -76,7 +78,7 @@ def analyze_files(
     records: list[ResultRecord] = []
     if n == 1:
         with _quiet(job.quiet):
-            detector = _detector(job)
+            detector = _detector(job, pair_in_parallel=workers > 1)
         try:
             for k, (path, name) in enumerate(files):
                 records.append(_analyze_one(k, path, name, detector, job))
@@ -115,11 +117,16 @@ def _analyze_one(
     return record
 
 
-def _detector(job: BatchJob) -> PoseDetector:
+def _detector(job: BatchJob, *, pair_in_parallel: bool) -> PoseDetector:
     from posture_cam.pose.detect import DetectorOptions, PoseDetector
 
     return PoseDetector(
-        DetectorOptions(model_path=job.model_path, mode="image", variant=job.variant)
+        DetectorOptions(
+            model_path=job.model_path,
+            mode="image",
+            variant=job.variant,
+            pair_in_parallel=pair_in_parallel,
+        )
     )
 
 
@@ -131,7 +138,7 @@ def _start_worker(job: BatchJob) -> None:
     global _WORKER
     if job.quiet:
         _silence_native_stderr()
-    _WORKER = (_detector(job), job)
+    _WORKER = (_detector(job, pair_in_parallel=False), job)  # one core per worker
 
 
 def _work(item: tuple[int, tuple[Path, str]]) -> ResultRecord:

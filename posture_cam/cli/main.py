@@ -106,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         default=None,
         metavar="N",
-        help="analyse in N processes, each with its own copy of the model (default: the "
+        help="use N cores: N processes, each with its own copy of the model (default: the "
         f"number of cores, {default_workers()} here)",
     )
     an.add_argument(

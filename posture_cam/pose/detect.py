@@ -7,7 +7,9 @@ that a second person in the picture can be flagged rather than silently ignored.
 
 from __future__ import annotations
 
+import functools
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -35,6 +37,9 @@ class DetectorOptions:
             MediaPipe's thresholds (0..1).
         segmentation_masks: also return each person's mask (needed for the back outline).
         variant: "lite", "full" or "heavy" when known; picks matching calibration.
+        pair_in_parallel: :meth:`PoseDetector.detect_pair` runs the second picture on a
+            second landmarker in its own thread (one more model in memory); turn it off
+            where every core is busy already (several worker processes).
     """
 
     model_path: str | os.PathLike[str]
@@ -45,6 +50,7 @@ class DetectorOptions:
     min_tracking_confidence: float = 0.5
     segmentation_masks: bool = True
     variant: str | None = None
+    pair_in_parallel: bool = True
 
     def __post_init__(self) -> None:
         if self.mode not in ("image", "video"):
@@ -99,6 +105,10 @@ class PoseDetector:
             output_segmentation_masks=options.segmentation_masks,
         )
         self._landmarker: Any = mp_pose.PoseLandmarker.create_from_options(mp_options)
+        self._make_landmarker = functools.partial(
+            mp_pose.PoseLandmarker.create_from_options, mp_options
+        )
+        self._second: Any = None
         self._last_ts_ms = -1
 
     def __enter__(self) -> PoseDetector:
@@ -117,6 +127,9 @@ class PoseDetector:
         if self._landmarker is not None:
             self._landmarker.close()
             self._landmarker = None
+        if self._second is not None:
+            self._second.close()
+            self._second = None
 
     @property
     def last_timestamp_ms(self) -> int:
@@ -128,6 +141,41 @@ class PoseDetector:
             raise RuntimeError("this detector runs in video mode; use detect_for_video()")
         result = self._open().detect(self._to_mp_image(rgb))
         return _to_detection(result, rgb.shape[1], rgb.shape[0], None)
+
+    def detect_pair(self, first: np.ndarray, second: np.ndarray) -> tuple[Detection, Detection]:
+        """Find people in two photos (IMAGE mode), e.g. a photo and its mirror image.
+
+        MediaPipe's inference runs on one core and lets go of Python's lock while it works,
+        so with :attr:`DetectorOptions.pair_in_parallel` the second photo goes to a second
+        landmarker in a thread of its own: on two or more cores the pair takes about the
+        time of one detection. The results are the same as from two :meth:`detect` calls.
+        """
+        if not self.options.pair_in_parallel:
+            return self.detect(first), self.detect(second)
+        if self.options.mode != "image":
+            raise RuntimeError("this detector runs in video mode; use detect_for_video()")
+        self._open()
+        if self._second is None:
+            self._second = self._make_landmarker()
+        image = self._to_mp_image(second)
+        out: list[Any] = []
+        failed: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                out.append(self._second.detect(image))
+            except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+                failed.append(exc)
+
+        thread = threading.Thread(target=run, name="posture_cam-mirror-detect")
+        thread.start()
+        try:
+            a = self.detect(first)
+        finally:
+            thread.join()
+        if failed:
+            raise failed[0]
+        return a, _to_detection(out[0], second.shape[1], second.shape[0], None)
 
     def detect_for_video(self, rgb: np.ndarray, timestamp_ms: int) -> Detection:
         """Find people in one frame of a stream (VIDEO mode).

@@ -63,6 +63,34 @@ def test_video_mode_clamps_timestamps(test_data: Path, lite_model: ModelFile) ->
             det.detect(frame)
 
 
+@pytest.mark.parametrize("parallel", [True, False])
+def test_a_pair_gives_what_two_detections_give(
+    test_data: Path, lite_model: ModelFile, parallel: bool
+) -> None:
+    rgb = load_image(test_data / "synth" / "synth_000011000033.jpg").rgb
+    mirror = np.ascontiguousarray(rgb[:, ::-1])
+    options = DetectorOptions(lite_model.path, pair_in_parallel=parallel)
+    with PoseDetector(options) as det:
+        one, two = det.detect(rgb), det.detect(mirror)
+        for _ in range(2):  # the second landmarker is made once and kept
+            a, b = det.detect_pair(rgb, mirror)
+            for got, want in ((a, one), (b, two)):
+                assert got.image_size == want.image_size and got.n_people == want.n_people == 1
+                np.testing.assert_array_equal(got.poses[0].xy_px, want.poses[0].xy_px)
+                np.testing.assert_array_equal(got.poses[0].mask, want.poses[0].mask)
+        # the mirror image's person stands the other way round
+        assert not np.allclose(a.poses[0].xy_px, b.poses[0].xy_px)
+    with pytest.raises(RuntimeError, match="closed"):
+        det.detect_pair(rgb, mirror)
+
+
+def test_a_pair_in_video_mode_is_refused(lite_model: ModelFile) -> None:
+    frame = np.zeros((64, 64, 3), np.uint8)
+    with PoseDetector(DetectorOptions(lite_model.path, mode="video")) as det:
+        with pytest.raises(RuntimeError, match="video mode"):
+            det.detect_pair(frame, frame)
+
+
 def test_wrong_mode_closed_detector_and_bad_input(lite_model: ModelFile) -> None:
     det = PoseDetector(DetectorOptions(lite_model.path))
     with pytest.raises(RuntimeError, match="image mode"):
