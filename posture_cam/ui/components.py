@@ -213,6 +213,10 @@ def _say(message: str) -> None:
     st.caption(message)
 
 
+def _ready(variant: str) -> str:
+    return f"The {variant} pose model is ready"
+
+
 def obtain_model(variant: str) -> bool:
     """Make sure the ``variant`` pose model is on this computer; True when it is.
 
@@ -224,15 +228,20 @@ def obtain_model(variant: str) -> bool:
     person presses "Try again".
     """
     failures: dict[str, str] = st.session_state.setdefault(state.KEY_MODEL_FAILURES, {})
+    obtained: set[str] = st.session_state.setdefault(state.KEY_MODELS_OBTAINED, set())
     # The progress box has a slot on every run, so what follows keeps its place once the
     # model is there: otherwise the next rerun draws the page's widgets (the live video)
     # one place up and the browser holds two of them until a run completes.
     slot = st.empty()
     try:
         resolve_model(variant, allow_network=False)
-        return True
     except ModelUnavailableError:
         pass
+    else:
+        if variant in obtained:
+            # Pages that rerun every second (Live) would wipe the green line at once.
+            slot.status(_ready(variant), state="complete", expanded=False)
+        return True
     if variant not in failures:
         label = f"Getting the {variant} pose model: first use on this computer, about a minute…"
         with slot.container(), st.status(label, expanded=True) as box:
@@ -243,7 +252,8 @@ def obtain_model(variant: str) -> bool:
                 failures[variant] = str(err)
                 box.update(label=f"The {variant} pose model could not be obtained", state="error")
             else:
-                box.update(label=f"The {variant} pose model is ready", state="complete")
+                box.update(label=_ready(variant), state="complete", expanded=False)
+                obtained.add(variant)
                 return True
     st.error(
         f"The {variant} pose model could not be obtained, so nothing can be measured yet. "

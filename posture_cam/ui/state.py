@@ -45,6 +45,7 @@ __all__ = [
     "KEY_LIVE_PROCESSOR",
     "KEY_LIVE_VARIANT",
     "KEY_MODEL_FAILURES",
+    "KEY_MODELS_OBTAINED",
     "KEY_PHOTO_CACHE",
     "KEY_REPORT_PDF",
     "KEY_SESSION",
@@ -73,6 +74,8 @@ KEY_DETECTOR = "posture_cam.photo_detector"
 KEY_PHOTO_CACHE = "posture_cam.photo_cache"
 # Pose models that could not be obtained in this session: variant -> what was tried.
 KEY_MODEL_FAILURES = "posture_cam.model_failures"
+# The model variants this session obtained (their green "ready" line stays in place).
+KEY_MODELS_OBTAINED = "posture_cam.models_obtained"
 # The live page: its processor, model and mode (widgets), the result "Keep" added last
 # ((name, title) and its SessionEntry.entry_id), and the snapshot kept last.
 KEY_LIVE_PROCESSOR = "posture_cam.live_processor"

@@ -73,9 +73,16 @@ def test_a_missing_model_is_obtained_with_a_progress_box_and_no_error(store: Fak
     assert box.state == "complete"
     assert box.label == "The lite pose model is ready"
     assert [c.value for c in at.caption] == ["Downloading the bundle"]
-    # Next run: straight from the cache, no box at all.
+    # Next run: straight from the cache; the green line stays (a page that reruns every
+    # second would wipe it before anyone saw it), closed, with no progress in it.
     at.run()
-    assert _markdown(at) == ["ready"] and not at.status and store.fetches == 1
+    assert _markdown(at) == ["ready"] and store.fetches == 1
+    [box] = at.status
+    assert (box.state, box.label) == ("complete", "The lite pose model is ready")
+    assert not at.caption
+    # A session that found the model in the cache shows nothing.
+    fresh = AppTest.from_function(_page, default_timeout=30).run()
+    assert _markdown(fresh) == ["ready"] and not fresh.status and store.fetches == 1
 
 
 @pytest.mark.parametrize("store", [False], indirect=True)
