@@ -86,9 +86,11 @@ def test_a_pair_gives_what_two_detections_give(
 
 def test_a_pair_in_video_mode_is_refused(lite_model: ModelFile) -> None:
     frame = np.zeros((64, 64, 3), np.uint8)
-    with PoseDetector(DetectorOptions(lite_model.path, mode="video")) as det:
-        with pytest.raises(RuntimeError, match="video mode"):
-            det.detect_pair(frame, frame)
+    with (
+        PoseDetector(DetectorOptions(lite_model.path, mode="video")) as det,
+        pytest.raises(RuntimeError, match="video mode"),
+    ):
+        det.detect_pair(frame, frame)
 
 
 def test_wrong_mode_closed_detector_and_bad_input(lite_model: ModelFile) -> None:
