@@ -110,7 +110,9 @@ def analyze_video(kind: GuidedKind, data: bytes, name: str, variant: str) -> Gui
         with PoseDetector(opts) as detector:
             check: GuidedCheck | None
             if kind == "pelvic_tilt_range":
-                rrun = run_range_check(frames, detector, config=range_config(variant))
+                rrun = run_range_check(
+                    frames, detector, variant=variant, config=range_config(variant)
+                )
                 r = rrun.outcome.result
                 check = None if r is None else range_check(r, name, variant, bench)
                 findings, tally = rrun.findings, rrun.tally
