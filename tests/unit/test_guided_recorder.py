@@ -144,8 +144,23 @@ def test_closing_during_the_analysis_ends_its_thread() -> None:
     threading.Timer(0.2, measure.gate.set).start()
     rec.close()
     assert not thread.is_alive()
-    assert measure.timestamps == [0] and measure.closed and look.closed
+    assert measure.timestamps == [0] and measure.closed
+    assert look.closed or not look.entered.is_set()  # the looks may all have been dropped
     assert rec.closed and not rec.state.done
     assert not recordings_with_frames()
     out = rec.process(FRAME, 4000)
     assert (out == FRAME).all()  # later frames pass through unchanged
+
+
+def test_recording_keeps_due_frames_shrunk_with_times_from_the_first() -> None:
+    rec = Recording(10.0, max_side_px=32)
+    picture = np.zeros((48, 64, 3), np.uint8)
+    picture[:, :32] = (200, 30, 30)  # red on the left: the channel order must survive
+    kept = [rec.offer(picture, t) for t in (1000, 1033, 1066, 1100, 1133, 1250)]
+    assert kept == [True, False, False, True, False, True] and len(rec) == 3
+    assert 0 < rec.nbytes < 3 * picture.nbytes
+    frames = list(rec.frames())
+    assert [f.t_ms for f in frames] == [0, 100, 250]
+    assert frames[0].rgb.shape == (24, 32, 3) and frames[0].rgb.dtype == np.uint8
+    left = frames[0].rgb[:, :12].reshape(-1, 3).mean(axis=0)
+    assert np.abs(left - (200, 30, 30)).max() < 8
