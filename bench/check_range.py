@@ -157,7 +157,7 @@ def run_video(
     for name, v in videos.items():
         with PoseDetector(DetectorOptions(model.path, mode="video", variant=variant)) as det:
             frames = iter_video_frames(v["path"], max_fps=fps, max_side_px=INFERENCE_MAX_SIDE_PX)
-            run = run_range_check(frames, det, config=config)
+            run = run_range_check(frames, det, variant=variant, config=config)
         n_frames += run.tally.n_frames
         r = run.outcome.result
         if r is None:

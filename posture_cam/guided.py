@@ -53,7 +53,7 @@ from posture_cam.measure.tilt_range import RangeOutcome, analyze_range
 from posture_cam.measure.trunk_outline import smooth_landmarks, trunk_axis, trunk_thickness_px
 from posture_cam.media.video import TimedFrame
 from posture_cam.pipeline import analyze_detection, level_detection
-from posture_cam.pose.detect import PoseDetector
+from posture_cam.pose.detect import VideoDetector
 from posture_cam.report.guided_text import load_bench_figures
 
 from .types import Detection
@@ -239,17 +239,19 @@ def _range_gains() -> dict[str, dict[str, float]]:
 
 def run_range_check(
     frames: Iterable[TimedFrame],
-    detector: PoseDetector,
+    detector: VideoDetector,
     *,
+    variant: str | None,
     config: RangeConfig = DEFAULT_RANGE_CONFIG,
     calibration: Calibration | None = None,
 ) -> RangeRun:
     """Run the pelvic-tilt range check on a recording (frames in time order).
 
-    ``detector`` must be in VIDEO mode (it tracks the person from frame to frame).
+    ``detector`` must be in VIDEO mode (it tracks the person from frame to frame);
+    ``variant`` is its pose model's ("lite", "full", "heavy"; None when unknown), which picks
+    the calibration.
     """
     cal = calibration or load_calibration()
-    variant = detector.options.variant
     tally = FrameTally()
     samples: list[RangeFrame] = []
     for frame in frames:
@@ -409,7 +411,7 @@ class BreathingRun:
 
 def run_breathing_check(
     frames: Iterable[TimedFrame],
-    detector: PoseDetector,
+    detector: VideoDetector,
     *,
     config: BreathingConfig = DEFAULT_BREATHING_CONFIG,
 ) -> BreathingRun:

@@ -268,7 +268,9 @@ def run_check_command(args: argparse.Namespace) -> int:
             with quiet():
                 if args.check == "range":
                     config = range_config(model.variant)
-                    run: Any = run_range_check(frames, detector, config=config)
+                    run: Any = run_range_check(
+                        frames, detector, variant=model.variant, config=config
+                    )
                 else:
                     run = run_breathing_check(frames, detector)
         finally:

@@ -15,6 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from posture_cam.measure.gates import Finding, several_people_finding
+from posture_cam.pose.detect import VideoDetector
 from posture_cam.pose.lifecycle import OwnedDetector
 from posture_cam.types import Detection
 
@@ -35,14 +36,6 @@ LIVE_NUM_POSES = 1
 every frame to look for the second one (several times the per-frame cost of tracking one
 person, bench/README.md), so the live view tracks one person and looks for others now and
 then with a separate IMAGE-mode detector instead."""
-
-
-class VideoDetector(Protocol):
-    """What the processor needs from a detector (:class:`posture_cam.pose.detect.PoseDetector`)."""
-
-    def detect_for_video(self, rgb: np.ndarray, timestamp_ms: int) -> Detection: ...
-
-    def close(self) -> None: ...
 
 
 class PeopleDetector(Protocol):

@@ -1,10 +1,11 @@
-"""Encoding pictures for the page, the report and files: JPEG bytes from RGB arrays."""
+"""Encoding pictures for the page, the report, files and recordings: JPEG bytes from RGB
+arrays and back."""
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["encode_jpeg"]
+__all__ = ["decode_jpeg", "encode_jpeg"]
 
 
 def encode_jpeg(rgb: np.ndarray, *, quality: int = 88, max_side_px: int | None = None) -> bytes:
@@ -32,3 +33,17 @@ def encode_jpeg(rgb: np.ndarray, *, quality: int = 88, max_side_px: int | None =
     if not ok:
         raise ValueError("could not encode the image as JPEG")
     return bytes(buf.tobytes())
+
+
+def decode_jpeg(data: bytes) -> np.ndarray:
+    """The ``(H, W, 3)`` uint8 RGB image of JPEG bytes (what :func:`encode_jpeg` made).
+
+    Raises:
+        ValueError: the bytes are not a JPEG image.
+    """
+    import cv2
+
+    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise ValueError("could not decode the JPEG image")
+    return np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), dtype=np.uint8)

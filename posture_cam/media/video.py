@@ -29,6 +29,7 @@ __all__ = [
     "VideoLoadError",
     "VideoInfo",
     "TimedFrame",
+    "FrameThinner",
     "probe_video",
     "iter_video_frames",
 ]
@@ -87,6 +88,38 @@ class TimedFrame:
 
     t_ms: float
     rgb: np.ndarray
+
+
+class FrameThinner:
+    """Which frames of a stream to keep for at most ``max_fps`` a second.
+
+    The first frame at or after each ``1 / max_fps`` step of the stream's own clock is kept,
+    so the frames kept depend only on their times (a video file's, or a live stream's), never
+    on how fast they are handled. A frame whose time does not move on is dropped; with
+    ``max_fps`` None every other frame is kept.
+
+    Raises:
+        ValueError: ``max_fps`` is not positive.
+    """
+
+    def __init__(self, max_fps: float | None) -> None:
+        if max_fps is not None and not max_fps > 0:
+            raise ValueError(f"max_fps must be positive, got {max_fps}")
+        self._step_ms = 1000.0 / max_fps if max_fps else 0.0
+        self._next_ms = 0.0
+        self._last_ms: float | None = None
+
+    def keep(self, t_ms: float) -> bool:
+        """Whether the frame at ``t_ms`` (milliseconds, in stream order) is kept."""
+        last = self._last_ms
+        if last is not None and (t_ms <= last or t_ms + 1e-6 < self._next_ms):
+            return False
+        start = t_ms if last is None else self._next_ms
+        # Steps stay on their grid while frames come in time, so a stream a little slower
+        # than the grid still gives max_fps frames a second on average.
+        self._next_ms = max(start + self._step_ms, t_ms)
+        self._last_ms = t_ms
+        return True
 
 
 def _open(path: str | os.PathLike[str]) -> Any:
@@ -197,17 +230,13 @@ def iter_video_frames(
     """
     import av
 
-    if max_fps is not None and not max_fps > 0:
-        raise ValueError(f"max_fps must be positive, got {max_fps}")
+    thinner = FrameThinner(max_fps)
     name = Path(path).name
     container = _open(path)
     try:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         t0: float | None = None
-        next_ms = 0.0
-        step_ms = 1000.0 / max_fps if max_fps else 0.0
-        last_ms = -1.0
         produced = decoded = 0
         rate = float(stream.average_rate) if stream.average_rate else 30.0
         frames = container.decode(stream)
@@ -230,10 +259,8 @@ def iter_video_frames(
             t_ms = (float(t) - t0) * 1000.0
             if max_duration_s is not None and t_ms > max_duration_s * 1000.0:
                 return
-            if t_ms <= last_ms or t_ms + 1e-6 < next_ms:
+            if not thinner.keep(t_ms):
                 continue
-            last_ms = t_ms
-            next_ms = max(next_ms + step_ms, t_ms) if step_ms else t_ms
             rgb = frame.to_ndarray(format="rgb24")
             k = _rotation_deg(frame) // 90
             if k:

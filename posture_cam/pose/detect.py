@@ -13,14 +13,14 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
 from posture_cam.landmarks import NUM_LANDMARKS
 from posture_cam.types import Detection, Pose
 
-__all__ = ["DetectorOptions", "PoseDetector", "Mode"]
+__all__ = ["DetectorOptions", "PoseDetector", "VideoDetector", "Mode"]
 
 Mode = Literal["image", "video"]
 
@@ -65,6 +65,15 @@ class DetectorOptions:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be within 0..1, got {value}")
+
+
+class VideoDetector(Protocol):
+    """What the analysis of a stream needs from a VIDEO-mode detector: a
+    :class:`PoseDetector`, or a test's own."""
+
+    def detect_for_video(self, rgb: np.ndarray, timestamp_ms: int) -> Detection: ...
+
+    def close(self) -> None: ...
 
 
 class PoseDetector:

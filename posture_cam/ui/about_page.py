@@ -292,7 +292,9 @@ def _guided_checks() -> None:
             "Pelvic tilt and lower-back curve in four still holds (relaxed, tipped forward, "
             "tucked under, relaxed again), the forward and backward range, and where relaxed "
             "sits in your own range. Most between-people error cancels in the differences. "
-            "Changes between holds were off by "
+            "With the camera, the holds are recorded and measured after the last step, the "
+            "same way as a recorded video, so a slow computer makes the result come later, "
+            "not different. Changes between holds were off by "
             + both(full.range_change_mae_tilt_deg, lite.range_change_mae_tilt_deg, "°")
             + " on average. Levine & Whittle (1996) measured about 11° forward and 9° "
             "backward in young adults; across people, hip-flexor length predicts standing "
@@ -383,7 +385,8 @@ def render_about_page() -> None:
     st.markdown(
         "- Everything runs **on this computer**. The app serves on 127.0.0.1, so other "
         "devices cannot reach it unless you change that setting.\n"
-        "- Photos and camera frames are analysed in memory. Kept results live in this "
+        "- Photos and camera frames are analysed in memory (the range check's frames are "
+        "kept there until they are measured). Kept results live in this "
         "browser session only: **nothing is written to disk** unless you download a report "
         "or press **Save to history**.\n"
         "- **Save to history** keeps that check's numbers (angles with ±, pattern, quality "

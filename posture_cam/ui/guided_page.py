@@ -110,7 +110,9 @@ def analyze_video(kind: GuidedKind, data: bytes, name: str, variant: str) -> Gui
         with PoseDetector(opts) as detector:
             check: GuidedCheck | None
             if kind == "pelvic_tilt_range":
-                rrun = run_range_check(frames, detector, config=range_config(variant))
+                rrun = run_range_check(
+                    frames, detector, variant=variant, config=range_config(variant)
+                )
                 r = rrun.outcome.result
                 check = None if r is None else range_check(r, name, variant, bench)
                 findings, tally = rrun.findings, rrun.tally
@@ -319,14 +321,11 @@ def _thomas_check(variant: str) -> None:
 STALE_AFTER_S = 2.0
 """No new frame for this long means the camera stopped (as on the posture check)."""
 
-MIN_RANGE_RATE_HZ = 3.0
-"""Below this many measured frames a second the range check's holds fall apart: a hold is
-split where frames are more than 0.6 s apart (:class:`posture_cam.measure.holds.RangeConfig`)."""
-
 
 @st.fragment(run_every=0.5)
 def _camera_panel() -> None:
-    """The steps with the current one and its countdown, then the result (re-run 2× a s)."""
+    """The steps with the current one and its countdown, how far measuring the recording
+    got, then the result (re-run 2× a s)."""
     from posture_cam.live.guided import GuidedRecorder
 
     rec: GuidedRecorder | None = st.session_state.get(state.KEY_GUIDED_RECORDER)
@@ -339,6 +338,14 @@ def _camera_panel() -> None:
             "with the first picture.",
             icon=":material/videocam:",
         )
+    elif s.analysing:
+        if s.n_to_analyse:
+            st.progress(
+                s.n_analysed / s.n_to_analyse,
+                text=f"Measuring the recording: {s.n_analysed} of {s.n_to_analyse} frames",
+            )
+        else:
+            st.info("Measuring…", icon=":material/hourglass_top:")
     elif not s.done:
         if rec.age_s(s) > STALE_AFTER_S:
             st.info("The camera is stopped. Press **Start** to go on.", icon=":material/pause:")
@@ -350,23 +357,17 @@ def _camera_panel() -> None:
         st.markdown("  \n".join(lines))
         if s.problem:
             st.warning(s.problem, icon=":material/visibility_off:")
-        if (
-            rec.kind == "pelvic_tilt_range"
-            and s.measured_per_s is not None
-            and s.measured_per_s < MIN_RANGE_RATE_HZ
-        ):
-            st.warning(
-                f"This computer measures only {s.measured_per_s:.1f} frames a second, too few "
-                "to find the still holds. Record the check with your phone and use **From a "
-                "recorded video** instead.",
-                icon=":material/speed:",
+        if rec.kind == "pelvic_tilt_range":
+            st.caption(
+                f"{s.n_recorded} frames recorded so far; they are measured after the last step."
             )
-        st.caption(f"{s.n_measured} of {s.n_frames} frames measured so far.")
+        else:
+            st.caption(f"{s.n_measured} of {s.n_frames} frames measured so far.")
     else:
         frames = f"{s.n_measured} of {s.n_frames} frames could be measured."
         _render_outcome(GuidedOutcome(s.check, s.findings, frames), key=f"camera_{rec.kind}")
     if s.error:
-        st.error(f"The measurement failed on a frame ({s.error}).")
+        st.error(f"The measurement failed ({s.error}).")
     st.button(
         "Start the steps again",
         key="guided_restart",

@@ -233,6 +233,14 @@ def guided_recorder(kind: GuidedKind, variant: str) -> GuidedRecorder:
     resolve_model(variant, allow_network=False)
     if current is not None:
         current.close()
-    rec = GuidedRecorder(kind, video_detector_factory(variant), variant)
+    # The range check's recording is measured as an uploaded video is, with two poses
+    # looked for so that a second person is flagged: what the bench's errors were measured
+    # with (bench/check_range.py).
+    rec = GuidedRecorder(
+        kind,
+        video_detector_factory(variant),
+        variant,
+        recording_detector_factory=video_detector_factory(variant, num_poses=2),
+    )
     st.session_state[KEY_GUIDED_RECORDER] = rec
     return rec

@@ -1,15 +1,11 @@
 """The guided checks end to end: headless Chromium, a fake camera, the result, the PDF.
 
 Each check gets its own browser, whose fake webcam plays material made from
-``tests/data/guided`` and timed to the check's prompts: one body breathing, its front
+``tests/data/guided`` and timed to the check's prompts: one body at four set pelvic tilts
+(relaxed, tipped forward, tucked under, relaxed again); one body breathing, its front
 outline moved by known amounts; two lying renders, the left then the right leg hanging.
 Each test follows the prompts on the Live page to the result card, keeps it and finds its
 section in the downloaded PDF. The app server is the suite's.
-
-The pelvic-tilt range check has no test here yet: in the browser it measures every frame
-with the whole photo pipeline in the video thread, and on a busy two-core machine that came
-to about one frame a second, too few to find 3-s holds (tests/app and tests/integration
-drive its recorder frame by frame instead).
 """
 
 from __future__ import annotations
@@ -83,14 +79,20 @@ def _picture(name: str) -> Any:
     return cv2.cvtColor(letterbox_bgr(DATA / name), cv2.COLOR_BGR2RGB)
 
 
-def _run_to_result(page: Any, title: str, first_step: str) -> None:
-    """Open the check on the Live page, start the camera, wait for the result and keep it."""
+def _run_to_result(page: Any, title: str, first_step: str, *, recorded: bool = False) -> None:
+    """Open the check on the Live page, start the camera, wait for the result and keep it;
+    with ``recorded``, the recording is measured after the last step with its progress."""
     open_page(page, "Live check")
     page.get_by_text(title, exact=True).click()
     expect(page.get_by_text(first_step).first).to_be_visible()
     page.frame_locator(WEBRTC_IFRAME).get_by_role("button", name="Start").click(timeout=60_000)
     # The steps, one after the other, with their countdown.
     expect(page.get_by_text("s left)").first).to_be_visible(timeout=60_000)
+    if recorded:
+        expect(page.get_by_text("frames recorded so far").first).to_be_visible(timeout=60_000)
+        expect(page.get_by_text("Measuring the recording:").first).to_be_visible(
+            timeout=RESULT_TIMEOUT_MS
+        )
     keep = page.get_by_role("button", name="Keep in report")
     expect(keep).to_be_visible(timeout=RESULT_TIMEOUT_MS)
     keep.click()
@@ -106,6 +108,60 @@ def _report_pdf_text(page: Any, tmp_path: Path) -> str:
     target = tmp_path / "report.pdf"
     download_info.value.save_as(str(target))
     return pdf_text(target.read_bytes())
+
+
+def _metric_deg(page: Any, label: str) -> float:
+    """The number before the ± of a result card's metric."""
+    card = page.get_by_test_id("stMetric").filter(has_text=label).first
+    return float(card.inner_text().split(label)[1].split("±")[0])
+
+
+def test_range_check_finds_the_four_holds_and_reaches_the_pdf(
+    app_server: AppServer, tmp_path: Path, playwright_session: Any
+) -> None:
+    steps = STEPS["pelvic_tilt_range"]
+    renders = [
+        ("relaxed", DATA / "range_t6.jpg"),
+        ("forward", DATA / "range_t22.jpg"),
+        ("tucked", DATA / "range_t-2.jpg"),
+        ("relaxed_again", DATA / "range_t6.jpg"),
+    ]
+    # Holds of 5 s with 1-s moves between them line up with the 5-, 6-, 6- and 6-s steps.
+    # The prompts start with the first frame the app receives, a second or two after the
+    # file starts playing: getting into place is played 1.5 s longer, so that every hold
+    # keeps 3.5 s or more within its step for a start 0 to 3 s late.
+    hold_s, move_s, late_s = 5.0, 1.0, 1.5
+    assert [s.seconds for s in steps[1:]] == [hold_s, hold_s + move_s, *[hold_s + move_s] * 2]
+    frames, truth = _material().range_video(
+        renders, fps=float(FPS), hold_s=hold_s, transition_s=move_s, max_side_px=None, seed=4
+    )
+    relaxed = _picture("range_t6.jpg")
+    camera = _camera(
+        [
+            (relaxed, steps[0].seconds + late_s),
+            ([letterbox_array(f) for f in frames], 0.0),
+            (relaxed, 5.0),  # until after the last step: the file loops
+        ],
+        FPS,
+        tmp_path / "range.y4m",
+    )
+    with _browser(tmp_path / "chromium", camera, app_server, playwright_session) as page:
+        _run_to_result(page, "Pelvic-tilt range", "Hold each position still", recorded=True)
+        forward = _metric_deg(page, "Tipped forward from relaxed")
+        backward = _metric_deg(page, "Tucked under from relaxed")
+        measured = page.get_by_text("frames could be measured").first.inner_text()
+        text = _report_pdf_text(page, tmp_path)
+    t = {h.position: h.asis_psis_deg for h in truth}
+    base = (t["relaxed"] + t["relaxed_again"]) / 2
+    print(
+        f"range check in the browser: forward {forward:.1f}° (true {t['forward'] - base:.1f}°),"
+        f" tucked {backward:.1f}° (true {base - t['tucked']:.1f}°); {measured}"
+    )
+    # The camera halves the render: a rough check of sign and size, not of accuracy.
+    assert forward == pytest.approx(t["forward"] - base, abs=6.0)
+    assert backward == pytest.approx(base - t["tucked"], abs=5.0)
+    assert "Pelvic-tilt range" in text and "Whole tilt range" in text
+    assert "From live camera" in text and "Levine" in text
 
 
 def test_breathing_check_shows_its_traces_and_reaches_the_pdf(

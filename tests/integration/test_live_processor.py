@@ -23,7 +23,7 @@ from posture_cam.live.processor import LiveProcessor, processor_for
 from posture_cam.live.state import LiveState, live_record
 from posture_cam.live.timing import MEASURE_RATE_HZ
 from posture_cam.measure.smoothing import DEFAULT_CONFIG
-from posture_cam.media.encode import encode_jpeg
+from posture_cam.media.encode import decode_jpeg, encode_jpeg
 from posture_cam.pose.models import ModelFile
 from posture_cam.ui.webrtc import parse_ice_servers
 from tests.e2e.harness import letterbox_bgr
@@ -246,6 +246,12 @@ def test_encode_jpeg_round_trip(side_view) -> None:
     small = encode_jpeg(side_view, max_side_px=320)
     back = cv2.imdecode(np.frombuffer(small, np.uint8), cv2.IMREAD_COLOR)
     assert back.shape == (240, 320, 3)
+    # decode_jpeg gives RGB back in the channel order it was given, close to the original.
+    rgb = decode_jpeg(encode_jpeg(side_view, quality=95))
+    assert rgb.shape == side_view.shape and rgb.dtype == np.uint8
+    assert np.abs(rgb.astype(int) - side_view).mean() < 2.0
+    with pytest.raises(ValueError, match="decode"):
+        decode_jpeg(b"not a picture")
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ import pytest
 
 from posture_cam.media.video import (
     VIDEO_ERROR_CODES,
+    FrameThinner,
     VideoLoadError,
     iter_video_frames,
     probe_video,
@@ -71,6 +72,35 @@ def test_thinning_shrinking_and_stopping(tmp_path: Path) -> None:
     assert len(list(iter_video_frames(path, max_duration_s=0.5))) == 16  # 0 .. 500 ms
     with pytest.raises(ValueError, match="max_fps"):
         next(iter_video_frames(path, max_fps=0))
+
+
+@pytest.mark.parametrize(
+    ("max_fps", "times_ms", "kept_ms"),
+    [
+        # A 30-a-second camera's whole milliseconds, thinned to 10 a second.
+        (10.0, [0, 33, 66, 100, 133, 166, 200, 233], [0, 100, 200]),
+        # A live stream's clock need not start at 0.
+        (10.0, [5000, 5033, 5066, 5100, 5133], [5000, 5100]),
+        # Late frames do not move the grid: 150 is kept for the 100 step, 250 for 200.
+        (10.0, [0, 150, 250, 260, 350], [0, 150, 250, 350]),
+        # Frames slower than the limit are all kept.
+        (10.0, [0, 250, 500], [0, 250, 500]),
+        # A time that does not move on is dropped, with or without a limit.
+        (10.0, [0, 0, 100, 90], [0, 100]),
+        (None, [0, 0, 1, 2, 2], [0, 1, 2]),
+    ],
+)
+def test_thinner_keeps_the_first_frame_of_each_step(
+    max_fps: float | None, times_ms: list[float], kept_ms: list[float]
+) -> None:
+    thinner = FrameThinner(max_fps)
+    assert [t for t in times_ms if thinner.keep(t)] == kept_ms
+
+
+@pytest.mark.parametrize("max_fps", [0.0, -1.0, float("nan")])
+def test_thinner_refuses_a_rate_that_is_not_positive(max_fps: float) -> None:
+    with pytest.raises(ValueError, match="max_fps"):
+        FrameThinner(max_fps)
 
 
 @pytest.mark.parametrize(
