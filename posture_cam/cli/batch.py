@@ -1,4 +1,4 @@
-"""Analysing many photos: in this process, or across worker processes with one landmarker each.
+"""Analysing many photos: in this process, or in it and worker processes, one landmarker each.
 
 MediaPipe runs one photo at a time per landmarker, so a folder goes faster when each core has
 a process and a landmarker of its own. The results come back in the order of the input, the
@@ -7,6 +7,7 @@ same numbers whichever way they were computed (IMAGE mode keeps nothing between 
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import multiprocessing
 import os
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from multiprocessing.pool import AsyncResult
+
     from posture_cam.pose.detect import PoseDetector
     from posture_cam.report.record import ResultRecord
 
@@ -66,37 +69,71 @@ def analyze_files(
     Args:
         files: the pictures, each with the name its record and messages give it.
         job: the model and where overlays go.
-        workers: how many cores to use: processes to spread the files over, each with its
-            own landmarker; fewer are used for fewer than :data:`MIN_FILES_PER_WORKER` files
-            each, and with one the files are analysed in this process (where a photo's two
-            detections, as taken and mirrored, run side by side when more than one core
-            was allowed).
+        workers: how many cores to use: this process and ``workers - 1`` worker processes,
+            each with its own landmarker; fewer are used for fewer than
+            :data:`MIN_FILES_PER_WORKER` files each, and with one the files are analysed in
+            this process alone (a photo's two detections, as taken and mirrored, side by
+            side when more than one core was allowed).
         on_done: called with each file's index, in order, once its result is in (a
             progress line).
     """
     n = max(1, min(workers, len(files) // MIN_FILES_PER_WORKER))
-    records: list[ResultRecord] = []
-    if n == 1:
-        with _quiet(job.quiet):
-            detector = _detector(job, pair_in_parallel=workers > 1)
-        try:
+    with _quiet(job.quiet):
+        detector = _detector(job, pair_in_parallel=n == 1 and workers > 1)
+    try:
+        if n == 1:
+            records = []
             for k, (path, name) in enumerate(files):
                 records.append(_analyze_one(k, path, name, detector, job))
                 if on_done is not None:
                     on_done(k)
-        finally:
-            with _quiet(job.quiet):
-                detector.close()
-        return records
+            return records
+        return _with_pool(files, job, n, detector, on_done)
+    finally:
+        with _quiet(job.quiet):
+            detector.close()
+
+
+def _with_pool(
+    files: Sequence[tuple[Path, str]],
+    job: BatchJob,
+    n: int,
+    detector: PoseDetector,
+    on_done: Callable[[int], None] | None,
+) -> list[ResultRecord]:
+    """This process and ``n - 1`` worker processes, each taking the next file when free.
+
+    A worker process needs ~2 s to start (Python, MediaPipe, the model's first run), so this
+    process does not wait for them: it analyses files itself meanwhile and all along, from
+    the first file on (so the progress line moves from the start), while the workers take
+    files from the last one back, their queue kept two files deep per worker so that none
+    waits for this process.
+    """
     # "spawn": a fresh interpreter per worker, not a fork of one whose libraries may hold
     # threads or locks (OpenCV's, MediaPipe's).
     context = multiprocessing.get_context("spawn")
-    with context.Pool(n, initializer=_start_worker, initargs=(job,)) as pool:
-        for k, record in enumerate(pool.imap(_work, enumerate(files))):
-            records.append(record)
-            if on_done is not None:
-                on_done(k)
-    return records
+    todo = collections.deque(range(len(files)))
+    done: dict[int, ResultRecord] = {}
+    pending: dict[int, AsyncResult[ResultRecord]] = {}
+    reported = 0
+    with context.Pool(n - 1, initializer=_start_worker, initargs=(job,)) as pool:
+        while reported < len(files):
+            while todo and len(pending) < 4 * (n - 1):
+                k = todo.pop()
+                pending[k] = pool.apply_async(_work, ((k, files[k]),))
+            for k in [k for k, r in pending.items() if r.ready()]:
+                done[k] = pending.pop(k).get()
+            if todo:
+                k = todo.popleft()
+                path, name = files[k]
+                done[k] = _analyze_one(k, path, name, detector, job)
+            elif reported not in done:
+                done[reported] = pending.pop(reported).get()
+            while reported in done:
+                if on_done is not None:
+                    on_done(reported)
+                reported += 1
+    return [done[k] for k in range(len(files))]
 
 
 def _analyze_one(
