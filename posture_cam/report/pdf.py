@@ -441,7 +441,13 @@ def build_pdf(
     pdf.add_page()
     entries = list(session.entries)
     has_history = history is not None and bool(history.patterns)
-    summary_page(pdf, entries, history if has_history else None, f"Generated {date_text(when)}")
+    summary_page(
+        pdf,
+        entries,
+        history if has_history else None,
+        f"Generated {date_text(when)}",
+        session.guided,
+    )
 
     pdf.add_page()
     if entries:

@@ -19,6 +19,7 @@ from posture_cam.history.trend import Trend
 from posture_cam.measure.classify import PATTERN_TITLES
 
 from .exercises import exercises_for
+from .guided_record import GuidedCheck
 from .pdf_layout import (
     ACCENT,
     FAMILY,
@@ -217,8 +218,30 @@ def _history(pdf: FPDF, trend: Trend) -> None:
         para(pdf, ch.text(), size=8.5, h=4.4)
 
 
+def _guided(pdf: FPDF, checks: Sequence[GuidedCheck]) -> None:
+    """The guided checks kept, the newest of each kind, with their first two results."""
+    latest: dict[str, GuidedCheck] = {}
+    for g in checks:
+        latest[g.kind] = g
+    with table(
+        pdf,
+        font_size=8,
+        col_widths=(52, pdf.epw - 52),
+        text_align=("LEFT", "LEFT"),
+        line_height=4.0,
+        padding_mm=0.9,
+    ) as t:
+        t.row(("Check", "Result"))
+        for g in latest.values():
+            t.row((g.title, " · ".join(f"{label}: {value}" for label, value in g.rows[:2])))
+
+
 def summary_page(
-    pdf: FPDF, entries: Sequence[SessionEntry], history: Trend | None, when_text: str
+    pdf: FPDF,
+    entries: Sequence[SessionEntry],
+    history: Trend | None,
+    when_text: str,
+    guided: Sequence[GuidedCheck] = (),
 ) -> None:
     """Draw the summary on the current (first) page."""
     pdf.set_font(FAMILY, "B", 20)
@@ -241,7 +264,7 @@ def summary_page(
 
     lead = headline_entry(entries)
     if lead is None:
-        para(pdf, "No results were kept in this session.", style="I", color=MUTED)
+        para(pdf, "No posture results were kept in this session.", style="I", color=MUTED)
     else:
         _headline(pdf, lead)
         if n > 1:
@@ -249,6 +272,9 @@ def summary_page(
             _results_table(pdf, entries)
         if exercises_for(lead.pattern):
             _top_exercises(pdf, lead)
+    if guided:
+        _label(pdf, "Guided checks")
+        _guided(pdf, guided)
     if history is not None and history.patterns:
         _history(pdf, history)
     pdf.set_x(pdf.l_margin)
@@ -256,6 +282,7 @@ def summary_page(
     para(
         pdf,
         "The pages after this one give each result in detail with every measure, "
+        + ("the guided checks with what they suggest, " if guided else "")
         + ("your history with charts, " if history is not None and history.patterns else "")
         + "the exercises step by step, everyday advice and what the numbers mean.",
         size=8,

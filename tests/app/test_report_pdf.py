@@ -68,7 +68,7 @@ def test_pdf_embeds_the_annotated_picture_on_the_summary_and_in_the_detail(
 
 def test_pdf_of_an_empty_session_still_explains_itself() -> None:
     pages, text = _text(build_pdf(Session()))
-    assert "No results were kept" in text
+    assert "No posture results were kept" in text
     assert "What the numbers mean" in text
     assert pages >= 2
 

@@ -82,8 +82,23 @@ def test_self_check_list_sits_beside_the_results_and_is_never_a_diagnosis() -> N
     assert "☑ Pain in the lower back" in text and "☐ Pain in the knees" in text
     assert "You ticked 2 of the 7 signs the article lists for a tight psoas" in text
     assert "not a diagnosis" in text
-    # Before the guided checks' section.
-    assert text.index("Your self-check list") < text.index("Guided checks")
+    # Before the guided checks' section (the detail; the summary page lists them too).
+    detail = " ".join(pages[1:])
+    assert detail.index("Your self-check list") < detail.index("Guided checks")
+
+
+def test_the_summary_page_lists_each_guided_check_with_its_main_results() -> None:
+    s = _guided_session()
+    first = _pages(build_pdf(s, generated=WHEN))[0]
+    assert "Guided checks" in first
+    for g in s.guided:
+        assert g.title in first
+        label, value = g.rows[0]
+        assert f"{label}: {value}" in first
+    assert "No posture results were kept" in first
+    assert "the guided checks with what they suggest" in first
+    # No guided check kept: no such block.
+    assert "Guided checks" not in _pages(build_pdf(Session(), generated=WHEN))[0]
     # An unanswered list is not shown.
     assert "Your self-check list" not in " ".join(
         _pages(build_pdf(_guided_session(), generated=WHEN))
