@@ -230,3 +230,21 @@ def test_thomas_reads_lying_renders(full_detector: PoseDetector, name: str, call
     assert f.thigh_angle_deg == pytest.approx(truth["image"]["thigh_angle_deg"], abs=8.0)
     assert f.knee_flexion_deg == pytest.approx(truth["image"]["knee_flexion_deg"], abs=10.0)
     assert summarize_side([f]).thigh_call == call
+
+
+def test_the_range_check_uses_each_models_fitted_change_gain(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from posture_cam import guided
+
+    shipped = json.loads(guided.RANGE_GAIN_FILE.read_text())
+    for variant in ("lite", "full"):
+        cfg = guided.range_config(variant)
+        assert cfg.tilt_change_gain == shipped[variant]["tilt"]
+        assert cfg.lordosis_change_gain == shipped[variant]["lordosis"]
+        # fitted on training renders: a few per cent, never a large correction
+        assert 1.0 <= cfg.tilt_change_gain <= 1.1
+    # A model without a fitted gain, or no gain file at all: changes as measured.
+    assert guided.range_config("heavy").tilt_change_gain == 1.0
+    monkeypatch.setattr(guided, "RANGE_GAIN_FILE", tmp_path / "missing.json")
+    assert guided.range_config("full").lordosis_change_gain == 1.0
