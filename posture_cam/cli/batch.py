@@ -34,10 +34,9 @@ MediaPipe and its model) takes about as long as analysing a few photos (bench/ba
 
 def default_workers() -> int:
     """The number of cores this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
+    from posture_cam.pose.detect import usable_cores
+
+    return max(1, usable_cores())
 
 
 @dataclass(frozen=True)

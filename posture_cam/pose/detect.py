@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Protocol
@@ -20,7 +20,7 @@ import numpy as np
 from posture_cam.landmarks import NUM_LANDMARKS
 from posture_cam.types import Detection, Pose
 
-__all__ = ["DetectorOptions", "PoseDetector", "VideoDetector", "Mode"]
+__all__ = ["DetectorOptions", "PoseDetector", "VideoDetector", "Mode", "usable_cores"]
 
 Mode = Literal["image", "video"]
 
@@ -38,7 +38,8 @@ class DetectorOptions:
         segmentation_masks: also return each person's mask (needed for the back outline).
         variant: "lite", "full" or "heavy" when known; picks matching calibration.
         pair_in_parallel: :meth:`PoseDetector.detect_pair` runs the second picture on a
-            second landmarker in its own thread (one more model in memory); turn it off
+            second landmarker in its own thread (one more model in memory, ~100 MB with
+            full); on by default when this process may use more than one core; turn it off
             where every core is busy already (several worker processes).
     """
 
@@ -50,7 +51,7 @@ class DetectorOptions:
     min_tracking_confidence: float = 0.5
     segmentation_masks: bool = True
     variant: str | None = None
-    pair_in_parallel: bool = True
+    pair_in_parallel: bool = field(default_factory=lambda: usable_cores() > 1)
 
     def __post_init__(self) -> None:
         if self.mode not in ("image", "video"):
@@ -74,6 +75,14 @@ class VideoDetector(Protocol):
     def detect_for_video(self, rgb: np.ndarray, timestamp_ms: int) -> Detection: ...
 
     def close(self) -> None: ...
+
+
+def usable_cores() -> int:
+    """The number of cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 class PoseDetector:
