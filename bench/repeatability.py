@@ -455,7 +455,7 @@ def main() -> int:
                 "measurements"
             )
             info["data"] = (
-                f"shared/data/synth/dev, {args.part} part, {len(items)} images "
+                f"the validation renders (synth dev set), {args.part} part, {len(items)} images "
                 f"evenly spread (sorted by name), {args.perturbations} "
                 f"perturbations each, seed {args.seed}"
             )
@@ -470,7 +470,7 @@ def main() -> int:
                 "keeps it; SEM = pooled within-image SD over takes"
             )
             info["live_data"] = (
-                f"shared/data/synth/dev, {args.part} part, {len(items)} "
+                f"the validation renders (synth dev set), {args.part} part, {len(items)} "
                 f"images evenly spread (sorted by name), {args.sessions} "
                 f"takes each, cap {args.frame_cap} frames, seed {args.seed}"
             )

@@ -71,7 +71,7 @@ MIN_PERSONAL_DF = 2
 
 Verdict = Literal["real change", "within noise"]
 
-# (word for a positive change, word for a negative change), DESIGN.md's sign conventions.
+# (word for a positive change, word for a negative change), signs as in measure/geometry.py.
 DIRECTION_WORDS: dict[str, tuple[str, str]] = {
     "pelvic_tilt_deg": ("more anterior tilt", "more posterior tilt"),
     "lumbar_lordosis_deg": ("more curved", "flatter"),

@@ -54,7 +54,7 @@ class GateThresholds:
         edge_margin_ratio: landmarks closer to the image border than this fraction of the
             image size count as cropped (the heel and toe sit right at the body's edge).
         max_side_view_ratio: left-right shoulder and hip separation across the trunk axis,
-            divided by trunk length. DESIGN.md: real side views < ~0.16, front/back > 0.5.
+            divided by trunk length: real side views < ~0.16, front/back views > 0.5.
         min_body_height_ratio: body length (see :func:`body_length_px`) as a fraction of
             the picture height.
         min_body_height_px: the same in pixels of the analysed image; below it the outline
@@ -75,7 +75,7 @@ class GateThresholds:
             picture shrunk to a square, where a person fills a small part of it (on the
             synthetic side views neither model finds a person below ~40 % of the picture
             height).
-        max_camera_roll_deg: a camera rolled more than this is noted (DESIGN.md: 3°); the
+        max_camera_roll_deg: a camera rolled more than this is noted (3°); the
             roll is corrected before measuring, so the note only asks for care.
     """
 

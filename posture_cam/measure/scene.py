@@ -5,7 +5,7 @@ stay vertical in the picture whichever way the camera points; a roll about the l
 turns them all by the same angle, and turns the body with them, which a pelvic-tilt
 estimate would read as tilt. This module finds long straight near-vertical segments away
 from the person and returns their length-weighted median angle; with too few of them the
-scene says nothing and the camera is assumed level (DESIGN.md).
+scene says nothing and the camera is assumed level.
 """
 
 from __future__ import annotations

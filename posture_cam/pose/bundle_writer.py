@@ -1,7 +1,7 @@
 """Writing a pose landmarker bundle as Google's writer does: TFLite metadata, aligned zip.
 
 Google's legacy landmark files carry no metadata, which mediapipe needs. This module adds the
-metadata Google's own bundles carry, every string as in them (``shared/MODELS.md``), and packs
+metadata Google's own bundles carry, every string as in them, and packs
 both models into an uncompressed zip laid out like Google's: with these, the offline lite
 build is byte-identical to Google's published lite bundle.
 """

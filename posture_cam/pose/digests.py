@@ -1,8 +1,9 @@
 """Files known by size and SHA-256: Google's bundles, our offline builds and their inputs.
 
-The numbers are those of ``shared/MODELS.md``. The offline build reproduces Google's lite
-bundle byte for byte; for full and heavy it gives the reference build's bytes, which differ
-from Google's published bundles by 32 bytes of metadata.
+The numbers are Google's published sizes and hashes and those of our builds. The offline
+build reproduces Google's lite bundle byte for byte; for full and heavy it gives the
+reference build's bytes, which differ from Google's published bundles by 32 bytes of
+metadata.
 """
 
 from __future__ import annotations

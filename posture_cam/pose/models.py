@@ -1,8 +1,7 @@
 """Where the pose model comes from: the pose landmarker model store.
 
 mediapipe 1.2.x ships no pose model, so ``PoseLandmarker`` needs a bundle
-``pose_landmarker_<variant>.task`` (:mod:`.bundle`). The store finds one, in the order given
-by ``shared/MODELS.md``:
+``pose_landmarker_<variant>.task`` (:mod:`.bundle`). The store finds one, in this order:
 
 1. a path the user gives (argument, or the ``POSTURE_CAM_MODEL`` environment variable);
 2. the local cache (:func:`cache_dir`), files ``pose_landmarker_<variant>.task``;
