@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
 REPO = Path(__file__).resolve().parents[1]
 TEST_DATA = REPO / "tests" / "data"
@@ -29,6 +31,9 @@ ENV_SYNTH_DEV = "POSTURE_CAM_SYNTH_DEV"
 # No per-example deadline and no "too slow" health check: both fail a test on wall-clock
 # time, which on a busy shared machine says nothing about the code.
 _UNTIMED = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+# Hypothesis keeps its files (example database, constants cache) in the temporary folder,
+# not in the checkout (.hypothesis/): no test writes into the repository.
+set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "posture_cam-hypothesis")
 settings.register_profile("dev", max_examples=100, **_UNTIMED)
 settings.register_profile("ci", max_examples=300, **_UNTIMED)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
