@@ -22,18 +22,17 @@ raw instead (what JPEG changes).
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import statistics
 import sys
 import time
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import check_material  # noqa: E402
 from posture_cam.guided import range_config, run_range_check  # noqa: E402
 from posture_cam.live.detectors import DetectorFactory, video_detector_factory  # noqa: E402
 from posture_cam.live.guided import MEASURE_FPS, STEPS, GuidedRecorder  # noqa: E402
@@ -47,17 +46,6 @@ DATA = ROOT / "tests" / "data" / "guided"
 CAMERA_FPS = 30.0
 
 
-def _material() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "check_material", ROOT / "bench" / "check_material.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["check_material"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def camera_frames(seed: int) -> list[np.ndarray]:
     """The whole check as the camera shows it: getting into place, the holds, a little more."""
     renders = [
@@ -69,7 +57,7 @@ def camera_frames(seed: int) -> list[np.ndarray]:
             ("relaxed_again", "t6"),
         )
     ]
-    frames, _ = _material().range_video(
+    frames, _ = check_material.range_video(
         renders, fps=CAMERA_FPS, hold_s=5.0, transition_s=1.0, max_side_px=None, seed=seed
     )
     frames = [letterbox_array(f) for f in frames]

@@ -7,9 +7,7 @@ periodically by known amounts), so each flow is checked against a truth it canno
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 import threading
 import time
 from pathlib import Path
@@ -19,6 +17,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from bench import check_material
 from posture_cam.history.store import HistoryStore
 from posture_cam.pose.models import ModelUnavailableError, resolve_model
 from posture_cam.types import Detection
@@ -38,14 +37,7 @@ def _live_app() -> None:
 
 @pytest.fixture(scope="module")
 def material() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "check_material", REPO / "bench" / "check_material.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["check_material"] = module
-    spec.loader.exec_module(module)
-    return module
+    return check_material
 
 
 @pytest.fixture

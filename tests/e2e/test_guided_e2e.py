@@ -11,18 +11,16 @@ section in the downloaded PDF. The app server is the suite's.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import cv2
 import pytest
 from playwright.sync_api import expect
 
+from bench import check_material
 from posture_cam.live.guided import STEPS
 from tests.e2e import harness
 from tests.e2e.harness import (
@@ -37,17 +35,6 @@ from tests.e2e.test_app_e2e import pdf_text
 DATA = harness.REPO / "tests" / "data" / "guided"
 FPS = 6
 RESULT_TIMEOUT_MS = 150_000
-
-
-def _material() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "check_material", harness.REPO / "bench" / "check_material.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["check_material"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @contextlib.contextmanager
@@ -72,7 +59,7 @@ def _camera(pictures: list[tuple[Any, float]], fps: int, path: Path) -> Path:
             frames.extend(rgb)
         else:
             frames.extend([rgb] * round(seconds * fps))
-    return _material().write_y4m(frames, fps, path)
+    return check_material.write_y4m(frames, fps, path)
 
 
 def _picture(name: str) -> Any:
@@ -132,7 +119,7 @@ def test_range_check_finds_the_four_holds_and_reaches_the_pdf(
     # keeps 3.5 s or more within its step for a start 0 to 3 s late.
     hold_s, move_s, late_s = 5.0, 1.0, 1.5
     assert [s.seconds for s in steps[1:]] == [hold_s, hold_s + move_s, *[hold_s + move_s] * 2]
-    frames, truth = _material().range_video(
+    frames, truth = check_material.range_video(
         renders, fps=float(FPS), hold_s=hold_s, transition_s=move_s, max_side_px=None, seed=4
     )
     relaxed = _picture("range_t6.jpg")
@@ -170,7 +157,7 @@ def test_breathing_check_shows_its_traces_and_reaches_the_pdf(
     seconds = sum(s.seconds for s in STEPS["breathing"]) + 5.0
     # Drawn on the full-size render, then shrunk by half into the 640 × 480 camera frame:
     # 3 and 9 px of chest and belly movement there, well above the smallest detectable.
-    clip = _material().breathing_video(
+    clip = check_material.breathing_video(
         DATA / "range_t6.jpg",
         rate_per_min=15.0,
         chest_p2p_px=6.0,

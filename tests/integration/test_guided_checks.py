@@ -7,9 +7,7 @@ The pose models come from the model store (built offline on first use).
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -17,6 +15,7 @@ import cv2
 import numpy as np
 import pytest
 
+from bench import check_material
 from posture_cam.cli.main import EXIT_NOT_MEASURABLE, EXIT_OK, EXIT_UNREADABLE, main
 from posture_cam.guided import thomas_frame
 from posture_cam.pose.detect import PoseDetector
@@ -26,20 +25,9 @@ REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data" / "guided"
 
 
-def _material() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "check_material", REPO / "bench" / "check_material.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["check_material"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def material() -> ModuleType:
-    return _material()
+    return check_material
 
 
 WIDTH = 80

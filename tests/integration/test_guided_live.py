@@ -9,9 +9,7 @@ faster than the pose model can look at them, as on a busy computer.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 import time
 from pathlib import Path
 from types import ModuleType
@@ -20,6 +18,7 @@ import cv2
 import numpy as np
 import pytest
 
+from bench import check_material
 from posture_cam.live.detectors import DetectorFactory, video_detector_factory
 from posture_cam.live.guided import GuidedLiveState, GuidedRecorder, Step
 from posture_cam.pose.detect import VideoDetector
@@ -34,14 +33,7 @@ ANALYSIS_TIMEOUT_S = 300.0  # only a thread that never finishes gets near this
 
 @pytest.fixture(scope="module")
 def material() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "check_material", REPO / "bench" / "check_material.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["check_material"] = module
-    spec.loader.exec_module(module)
-    return module
+    return check_material
 
 
 def _feed(rec: GuidedRecorder, frames: list[np.ndarray], fps: float, t0_ms: float = 0.0) -> float:
