@@ -47,6 +47,7 @@ import numpy as np
 __all__ = [
     "RANGE_TILTS",
     "range_tilts",
+    "tilt_folders",
     "RangeHoldTruth",
     "load_render",
     "jittered",
@@ -62,13 +63,16 @@ __all__ = [
 RANGE_TILTS = (("relaxed", "t6"), ("forward", "t22"), ("tucked", "t-2"), ("relaxed_again", "t6"))
 
 
+def tilt_folders(root: Path) -> list[str]:
+    """Every ``t<degrees>`` folder under ``root``, lowest tilt first."""
+    names = [p.name for p in root.iterdir() if p.is_dir() and p.name.startswith("t")]
+    return sorted(names, key=lambda name: float(name[1:]))
+
+
 def range_tilts(root: Path) -> tuple[tuple[str, str], ...]:
     """The four holds' tilt folders under ``root`` (``t<degrees>``): tucked under = the
     lowest tilt, relaxed = the next, tipped forward = the highest."""
-    folders = sorted(
-        (p.name for p in root.iterdir() if p.is_dir() and p.name.startswith("t")),
-        key=lambda name: float(name[1:]),
-    )
+    folders = tilt_folders(root)
     if len(folders) < 3:
         raise FileNotFoundError(f"{root} needs three or more t<degrees> folders")
     tucked, relaxed, forward = folders[0], folders[1], folders[-1]

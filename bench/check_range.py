@@ -56,7 +56,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import guided_figures  # noqa: E402
-from check_material import range_renders, range_tilts, range_video, write_mp4  # noqa: E402
+from check_material import (  # noqa: E402
+    range_renders,
+    range_tilts,
+    range_video,
+    tilt_folders,
+    write_mp4,
+)
 
 from posture_cam.guided import RANGE_GAIN_FILE, range_config, run_range_check  # noqa: E402
 from posture_cam.measure.holds import RangeConfig  # noqa: E402
@@ -72,12 +78,6 @@ def _bodies(root: Path, n: int | None) -> list[str]:
     relaxed = dict(range_tilts(root))["relaxed"]
     names = sorted(p.stem for p in (root / relaxed).glob("synth_*.png") if "_mask" not in p.stem)
     return names[:n] if n else names
-
-
-def _tilt_folders(root: Path) -> list[str]:
-    """Every ``t<degrees>`` folder, lowest tilt first (the photo path compares them all)."""
-    names = [p.name for p in root.iterdir() if p.is_dir() and p.name.startswith("t")]
-    return sorted(names, key=lambda name: float(name[1:]))
 
 
 def _truth(root: Path, tilt: str, name: str) -> tuple[float, float]:
@@ -104,7 +104,7 @@ def run_photo(root: Path, names: list[str], variant: str) -> dict[str, Any]:
     failed = 0
     with PoseDetector(DetectorOptions(model.path, mode="image", variant=variant)) as det:
         for name in names:
-            for tilt in _tilt_folders(root):
+            for tilt in tilt_folders(root):
                 a = analyze_file(root / tilt / f"{name}.png", det)
                 if a.measurable and a.metrics is not None and a.metrics.reliable:
                     values[(name, tilt)] = (
@@ -114,7 +114,7 @@ def run_photo(root: Path, names: list[str], variant: str) -> dict[str, Any]:
                 else:
                     failed += 1
     pairs: dict[str, Any] = {}
-    for t0, t1 in combinations(_tilt_folders(root), 2):
+    for t0, t1 in combinations(tilt_folders(root), 2):
         mt, tt, ml, tl = [], [], [], []
         for name in names:
             if (name, t0) in values and (name, t1) in values:
@@ -227,7 +227,7 @@ def fit_gain(root: Path, names: list[str], variants: list[str], fps: float) -> N
                 "tilt": round(g["tilt"], 4),
                 "lordosis": round(g["lordosis"], 4),
                 "videos": s["measured"],
-                "material": f"{len(names)} bodies x {len(_tilt_folders(root))} tilts, {root.name}",
+                "material": f"{len(names)} bodies x {len(tilt_folders(root))} tilts, {root.name}",
                 "date": time.strftime("%Y-%m-%d"),
             }
             print(f"GAIN {variant}: tilt {g['tilt']:.4f}, lordosis {g['lordosis']:.4f}")
